@@ -1,0 +1,360 @@
+/* cnnc.h — the one internal header of the compiler.
+ *
+ * The pipeline is   parse → check → lower → plan → emit   (see main.c).
+ * Each section below is defined by the file named in its heading; read the
+ * sections top to bottom and you have read the architecture.
+ *
+ * Memory: everything the compiler builds lives in one arena (util.c) that is
+ * freed once at exit.  Errors in the user's input go through diag.c; broken
+ * internal invariants go through die()/unreachable().
+ */
+#ifndef CNNC_H
+#define CNNC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CNNC_VERSION "0.1.0"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FMT(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FMT(a, b)
+#endif
+
+/* ------------------------------------------------------------------ util.c */
+
+void *arena_alloc(size_t size);            /* zeroed; dies when out of memory */
+char *arena_strdup(const char *s);
+char *arena_strndup(const char *s, size_t n);
+char *arena_printf(const char *fmt, ...) FMT(1, 2);
+void arena_free_all(void);                 /* frees every arena allocation */
+
+/* A growable array whose storage lives in the arena (old storage is simply
+ * abandoned on growth).  Declare with `VEC(T) name;`, zero-initialized. */
+#define VEC(T) struct { T *items; int len, cap; }
+#define vec_push(v, x)                                                      \
+    do {                                                                    \
+        if ((v)->len == (v)->cap)                                           \
+            vec_grow_((void **)&(v)->items, &(v)->cap, sizeof *(v)->items); \
+        (v)->items[(v)->len++] = (x);                                       \
+    } while (0)
+void vec_grow_(void **items, int *cap, size_t elem_size);
+
+_Noreturn void die_at(const char *file, int line, const char *fmt, ...) FMT(3, 4);
+#define die(...) die_at(__FILE__, __LINE__, __VA_ARGS__)
+#define unreachable() die("unreachable")
+
+/* Whole file into the arena, NUL-terminated; NULL (errno set) on failure. */
+char *read_whole_file(const char *path, size_t *len);
+char *path_dirname(const char *path);               /* "a/b.cnn" → "a", "b" → "." */
+char *path_join(const char *dir, const char *rel);  /* rel if absolute */
+char *path_stem(const char *path);                  /* "dir/mnist.cnn" → "mnist" */
+bool ends_with(const char *s, const char *suffix);
+/* The candidate closest to `word` by edit distance, or NULL if none is close. */
+const char *closest_word(const char *word, const char *const *candidates, int n);
+
+/* ------------------------------------------------------------------ diag.c */
+
+typedef struct SrcFile {
+    const char *path;   /* as given on the command line */
+    const char *text;   /* NUL-terminated */
+    size_t len;
+} SrcFile;
+
+/* A place in a source file; columns are 1-based and count characters
+ * (UTF-8 code points), len is the number of characters to underline. */
+typedef struct Loc {
+    const SrcFile *file;
+    int line, col, len;
+} Loc;
+
+/* `FILE:LINE:COL: error: MESSAGE`, the source line, a caret under the column
+ * (`^~~~` over len characters).  Errors are counted; only main.c decides the
+ * exit status. */
+void error_at(Loc loc, const char *fmt, ...) FMT(2, 3);
+void warning_at(Loc loc, const char *fmt, ...) FMT(2, 3);
+void note_at(Loc loc, const char *fmt, ...) FMT(2, 3);
+void error_plain(const char *fmt, ...) FMT(1, 2);   /* `cnnc: error: …` */
+int diag_error_count(void);
+void diag_reset(void);                 /* zero the counters (tests) */
+void diag_set_stream(FILE *out);       /* default stderr (tests capture) */
+
+/* ------------------------------------------------- ast.c, grammar/parser.y */
+
+typedef enum { VAL_NUMBER, VAL_SHAPE, VAL_STRING, VAL_IDENT, VAL_LIST } ValKind;
+
+typedef struct Value {
+    ValKind kind;
+    Loc loc;
+    const char *text;    /* the source spelling (for dumps and messages) */
+    double num;          /* VAL_NUMBER: value (a ratio is already divided) */
+    bool is_int;         /* VAL_NUMBER: written as an integer (no . e /) */
+    int dims[8];         /* VAL_SHAPE: 28x28x1 → {28,28,1}, ndims 3 */
+    int ndims;
+    const char *str;     /* VAL_STRING (unescaped) and VAL_IDENT */
+    double *items;       /* VAL_LIST, flattened in reading order */
+    int nitems;
+} Value;
+
+typedef struct Attr {
+    const char *name;
+    Loc loc;             /* of the name */
+    Value val;
+    struct Attr *next;
+} Attr;
+
+/* One statement: `[label:] head arg* (name=value)*`.  The grammar does not
+ * know keywords: `model`, `input`, `weights` and the layer ops are all heads,
+ * and check.c gives them meaning. */
+typedef struct Stmt {
+    Loc loc;                 /* start of the statement */
+    const char *label;       /* `conv1:`, or NULL */
+    Loc label_loc;
+    const char *head;        /* "model", "input", "weights", "conv2d", ... */
+    Loc head_loc;
+    Value *args;             /* bare values after the head, in order */
+    int nargs;
+    Attr *attrs;             /* name=value pairs, in order */
+    bool after_syntax_error; /* a syntax error came earlier in the file */
+    struct Stmt *next;
+} Stmt;
+
+typedef struct Program {
+    const SrcFile *file;
+    Stmt *stmts;
+    int syntax_errors;
+} Program;
+
+SrcFile *srcfile_load(const char *path);   /* NULL (errno set) on failure */
+SrcFile *srcfile_from_string(const char *path, const char *text);
+Program *parse_program(const SrcFile *file);   /* syntax errors → diag */
+void dump_tokens(const SrcFile *file, FILE *out);
+void dump_ast(const Program *prog, FILE *out);
+
+/* -------------------------------------------------------------- shape.c */
+
+/* An activation shape.  rank 3: an image of h rows, w columns, c channels,
+ * stored h-w-c (channels fastest) inside generated code.  rank 1: a vector of
+ * c elements (h = w = 1). */
+typedef struct Shape {
+    int rank;
+    int h, w, c;
+} Shape;
+
+Shape shape_image(int h, int w, int c);
+Shape shape_vector(int n);
+long long shape_count(Shape s);
+/* "28x28x1" or "10": the one printer every message uses.  Returns an arena string. */
+const char *shape_str(Shape s);
+
+/* ------------------------------------------------------------- weights */
+
+/* A float32 tensor.  Inside a checked model tensors are in cnnc's canonical
+ * layout (the Keras one): conv [KH][KW][Cin][F], dense [in][out], per-position
+ * bias [OH][OW][F], everything else [C]. */
+typedef struct Tensor {
+    float *data;
+    long long count;
+    int ndims;
+    long long dims[8];
+} Tensor;
+
+/* npy.c — one .npy file. Readers never trust sizes in a header: every length
+ * is checked against the bytes actually present. */
+typedef enum { DT_F16, DT_BF16, DT_F32, DT_F64, DT_INT, DT_BOOL, DT_OTHER } DType;
+
+/* A tensor found in a file, not yet converted: what was declared, and where
+ * its raw bytes are. */
+typedef struct RawTensor {
+    const char *name;        /* bundle key ("conv1.weight"); NULL for .npy */
+    DType dtype;
+    const char *dtype_name;  /* as the file spells it: "<f4", "F16", "int64" */
+    bool big_endian;
+    bool fortran_order;
+    int ndims;
+    long long dims[8];
+    const unsigned char *bytes;   /* raw element data */
+    size_t nbytes;
+} RawTensor;
+
+/* Loader errors are returned as text (err, errlen) because the location to
+ * report belongs to the caller (the statement or attribute naming the file). */
+bool npy_parse(const unsigned char *buf, size_t len, RawTensor *out, char *err, size_t errlen);
+bool npy_load(const char *path, RawTensor *out, char *err, size_t errlen);
+/* Converts any float dtype to float32 in C order; integer/bool types are an error. */
+bool raw_to_tensor(const RawTensor *raw, Tensor *out, char *err, size_t errlen);
+
+/* npz.c, safetensors.c — a bundle of named tensors. */
+typedef struct Bundle {
+    const char *path;
+    RawTensor *tensors;
+    int count;
+} Bundle;
+
+bool npz_parse(const unsigned char *buf, size_t len, Bundle *out, char *err, size_t errlen);
+bool safetensors_parse(const unsigned char *buf, size_t len, Bundle *out, char *err, size_t errlen);
+/* Reads PATH and dispatches on its extension (.npz or .safetensors). */
+bool bundle_load(const char *path, Bundle *out, char *err, size_t errlen);
+const RawTensor *bundle_find(const Bundle *b, const char *name);
+
+/* ------------------------------------------------------ check.c, ops.c */
+
+/* Every layer kind, written once (X-macro): enum name, keyword. */
+#define LAYER_KINDS(X)                                        \
+    X(CONV2D, "conv2d")                                       \
+    X(MAXPOOL, "maxpool")                                     \
+    X(AVGPOOL, "avgpool")                                     \
+    X(GLOBAL_AVGPOOL, "global_avgpool")                       \
+    X(GLOBAL_MAXPOOL, "global_maxpool")                       \
+    X(FLATTEN, "flatten")                                     \
+    X(DENSE, "dense")                                         \
+    X(RELU, "relu")                                           \
+    X(RELU6, "relu6")                                         \
+    X(LEAKY_RELU, "leaky_relu")                               \
+    X(SIGMOID, "sigmoid")                                     \
+    X(TANH, "tanh")                                           \
+    X(SOFTMAX, "softmax")                                     \
+    X(LINEAR, "linear")                                       \
+    X(RESCALE, "rescale")                                     \
+    X(NORMALIZE, "normalize")                                 \
+    X(BATCHNORM, "batchnorm")                                 \
+    X(DROPOUT, "dropout")
+
+typedef enum {
+#define X(kind, keyword) LAYER_##kind,
+    LAYER_KINDS(X)
+#undef X
+    LAYER_KIND_COUNT
+} LayerKind;
+
+const char *layer_kind_name(LayerKind k);   /* "conv2d" */
+
+typedef enum {
+    ACT_LINEAR, ACT_RELU, ACT_RELU6, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX
+} ActKind;
+
+const char *act_name(ActKind a);   /* "relu" */
+
+/* The tensors a layer can carry, by role. */
+typedef enum {
+    T_WEIGHT,   /* conv2d, dense */
+    T_BIAS,     /* conv2d, dense: [F] or per-position [OH][OW][F] */
+    T_GAMMA,    /* batchnorm */
+    T_BETA,     /* batchnorm */
+    T_MEAN,     /* batchnorm running mean, normalize mean */
+    T_VAR,      /* batchnorm running variance */
+    T_STD,      /* normalize */
+    T_SCALE,    /* rescale: one value, or one per channel/element */
+    T_OFFSET,   /* rescale */
+    T_COUNT
+} TensorRole;
+
+/* A checked layer: every attribute resolved to a number, every default
+ * applied, shapes inferred, tensors loaded and in canonical layout. */
+typedef struct Layer {
+    LayerKind kind;
+    const char *name;     /* "conv1", "features.0", "conv2d_2" */
+    const char *cname;    /* name with dots turned into '_' */
+    Loc loc;              /* the statement */
+    int line;             /* source line, for comments in generated code */
+    Shape in, out;
+
+    int filters;          /* conv2d */
+    int units;            /* dense */
+    int kh, kw;           /* conv2d kernel; pool window */
+    int sh, sw;           /* stride */
+    int dh, dw;           /* dilation (1 for pools) */
+    int pad_top, pad_bottom, pad_left, pad_right;
+    bool count_pad;       /* avgpool */
+    bool flatten_chw;     /* flatten order=chw */
+    bool has_bias;        /* conv2d, dense */
+    bool per_position_bias; /* conv2d bias of OH*OW*F values */
+    ActKind act;          /* conv2d/dense fused activation; for an activation
+                             layer, the activation itself */
+    float alpha;          /* leaky_relu slope */
+    float epsilon;        /* batchnorm */
+
+    Tensor t[T_COUNT];    /* count 0 = absent */
+    long long params;     /* as Keras counts them */
+    long long macs;       /* multiply-accumulates, padding taps included */
+} Layer;
+
+typedef struct Model {
+    const char *name;     /* C prefix: `model NAME`, else the file stem */
+    const SrcFile *file;
+    Shape input;
+    bool input_chw;       /* caller's input (and a 3-D output) buffer is C-H-W */
+    Layer *layers;
+    int nlayers;
+    Shape output;
+    bool weights_loaded;  /* false under --summary, which needs no weights */
+} Model;
+
+/* Names, attributes, defaults, shapes; loads weights when load_weights.
+ * Reports every problem through diag; the result is only usable when
+ * diag_error_count() is 0. */
+Model *check_program(const Program *prog, bool load_weights);
+void dump_shapes(const Model *m, FILE *out);
+
+/* Per-channel (or per-element) affine form y = x*scale + shift of a rescale,
+ * normalize or batchnorm layer, computed in double. */
+void layer_affine(const Layer *l, int channel, double *scale, double *shift);
+
+/* summary.c: the Keras-like table; workspace_bytes from the memory plan
+ * (negative if unknown). */
+void print_summary(const Model *m, long long workspace_bytes, FILE *out);
+
+/* ------------------------------------------------------------- interp.c */
+
+/* The reference interpreter: plain loops in double precision over the
+ * checked model, independent of lower/plan/emit.  Input and output are in the
+ * caller's buffer order (model->input_chw). */
+void interp_run(const Model *m, const float *input, float *output);
+
+/* image.c: .pgm/.ppm/.png → floats 0..255 in H-W-C order. */
+bool image_load(const char *path, int *h, int *w, int *c, float **pixels, char *err, size_t errlen);
+
+/* run.c: `cnnc run`: read the input (.npy or image), interpret, print the
+ * output (and the top classes of a vector), optionally write OUT.npy.
+ * Returns the exit status (0, or 1 with a diagnostic printed). */
+int run_model(const Model *m, const char *input_path, const char *output_path);
+
+/* ------------------------------------------------ lower.c, plan.c, emit_c.c */
+
+/* Targets are data: the emitter asks the record, it never #ifdefs. */
+typedef enum { TARGET_AUTO, TARGET_SCALAR, TARGET_SSE4, TARGET_AVX2, TARGET_AVX512, TARGET_NEON } TargetKind;
+
+typedef struct Target {
+    TargetKind kind;
+    const char *name;     /* "avx2" */
+    int lanes;            /* floats per vector; 0 for auto (decided by the C compiler) */
+    bool fma;
+    const char *header;   /* runtime header the code includes */
+} Target;
+
+const Target *target_by_name(const char *name);   /* NULL if unknown */
+
+typedef struct EmitOptions {
+    const Target *target;
+    bool standalone;
+    const char *header_name;  /* "model.h", as #included by the .c */
+    const char *source_name;  /* the .cnn path, for the frontmatter */
+} EmitOptions;
+
+typedef struct Ir Ir;
+
+/* lower.c: checked model → IR of fused ops over virtual buffers.  Works on a
+ * model without weights too (shapes only), for --summary. */
+Ir *lower_model(const Model *m, const EmitOptions *opts);
+void dump_ir(const Ir *ir, FILE *out);
+/* plan.c: assigns workspace offsets by liveness. */
+void plan_memory(Ir *ir);
+long long ir_workspace_bytes(const Ir *ir);
+/* emit_c.c: writes OUT.c and OUT.h. */
+void emit_c(const Ir *ir, const EmitOptions *opts, FILE *c_out, FILE *h_out);
+
+#endif
