@@ -1,0 +1,106 @@
+/* test_util.c — the diagnostic printer and the small helpers every phase uses. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnnc.h"
+
+static char *captured;
+static size_t captured_len;
+static FILE *capture;
+
+static void start_capture(void) {
+    capture = open_memstream(&captured, &captured_len);
+    diag_set_stream(capture);
+    diag_reset();
+}
+
+static const char *stop_capture(void) {
+    fclose(capture);
+    diag_set_stream(NULL);
+    const char *text = arena_strdup(captured);
+    free(captured);
+    return text;
+}
+
+static const SrcFile *file_of(const char *text) { return srcfile_from_string("m.cnn", text); }
+
+Test(diag, error_has_location_source_line_and_caret) {
+    const SrcFile *f = file_of("model m\nconv1: conv2d filter=32\n");
+    start_capture();
+    error_at((Loc){f, 2, 15, 6}, "unknown attribute '%s'", "filter");
+    cr_assert_str_eq(stop_capture(),
+                     "m.cnn:2:15: error: unknown attribute 'filter'\n"
+                     "conv1: conv2d filter=32\n"
+                     "              ^~~~~~\n");
+    cr_assert_eq(diag_error_count(), 1);
+}
+
+Test(diag, caret_counts_characters_and_keeps_tabs) {
+    const SrcFile *f = file_of("# é\n\tdense unit=3 # ü\r\n");
+    start_capture();
+    warning_at((Loc){f, 2, 8, 4}, "w");
+    cr_assert_str_eq(stop_capture(), "m.cnn:2:8: warning: w\n"
+                                     "\tdense unit=3 # ü\n"
+                                     "\t      ^~~~\n");
+    cr_assert_eq(diag_error_count(), 0, "warnings are not errors");
+}
+
+Test(diag, caret_after_utf8_text) {
+    const SrcFile *f = file_of("input \"é.npy\" x\n");
+    start_capture();
+    note_at((Loc){f, 1, 15, 1}, "here");
+    cr_assert_str_eq(stop_capture(), "m.cnn:1:15: note: here\n"
+                                     "input \"é.npy\" x\n"
+                                     "              ^\n");
+}
+
+Test(diag, last_line_without_newline) {
+    const SrcFile *f = file_of("a\nflatten order=xyz");
+    start_capture();
+    error_at((Loc){f, 2, 15, 3}, "bad order");
+    cr_assert_str_eq(stop_capture(), "m.cnn:2:15: error: bad order\n"
+                                     "flatten order=xyz\n"
+                                     "              ^~~\n");
+}
+
+Test(diag, plain_error_has_no_location) {
+    start_capture();
+    error_plain("cannot read '%s': %s", "x.cnn", "No such file or directory");
+    cr_assert_str_eq(stop_capture(), "cnnc: error: cannot read 'x.cnn': No such file or directory\n");
+    cr_assert_eq(diag_error_count(), 1);
+}
+
+Test(util, closest_word_suggests_only_near_misses) {
+    static const char *const attrs[] = {"filters", "kernel", "stride", "padding"};
+    cr_assert_str_eq(closest_word("filter", attrs, 4), "filters");
+    cr_assert_str_eq(closest_word("kernal", attrs, 4), "kernel");
+    cr_assert_str_eq(closest_word("strides", attrs, 4), "stride");
+    cr_assert_null(closest_word("units", attrs, 4));
+}
+
+Test(util, paths) {
+    cr_assert_str_eq(path_dirname("a/b/m.cnn"), "a/b");
+    cr_assert_str_eq(path_dirname("m.cnn"), ".");
+    cr_assert_str_eq(path_dirname("/m.cnn"), "/");
+    cr_assert_str_eq(path_join("a/b", "w.npy"), "a/b/w.npy");
+    cr_assert_str_eq(path_join(".", "w.npy"), "w.npy");
+    cr_assert_str_eq(path_join("a", "/abs/w.npy"), "/abs/w.npy");
+    cr_assert_str_eq(path_stem("dir/mnist.v2.cnn"), "mnist.v2");
+    cr_assert_str_eq(path_stem("lenet"), "lenet");
+}
+
+Test(util, vec_grows_and_keeps_items) {
+    VEC(int) v = {0};
+    for (int i = 0; i < 1000; i++)
+        vec_push(&v, i * 3);
+    cr_assert_eq(v.len, 1000);
+    cr_assert_eq(v.items[0], 0);
+    cr_assert_eq(v.items[999], 2997);
+}
+
+Test(shape, printer_and_counts) {
+    cr_assert_str_eq(shape_str(shape_image(28, 28, 1)), "28x28x1");
+    cr_assert_str_eq(shape_str(shape_vector(10)), "10");
+    cr_assert_eq(shape_count(shape_image(26, 26, 32)), 21632);
+}
