@@ -345,16 +345,151 @@ typedef struct EmitOptions {
     const char *source_name;  /* the .cnn path, for the frontmatter */
 } EmitOptions;
 
-typedef struct Ir Ir;
+/* The IR: a flat list of ops, each reading one buffer and writing another.
+ * Every shape is a constant; every op remembers the layer it came from (and
+ * the layers fused into it) so the generated function can say where it is
+ * from.  Op kinds, written once: enum name, short name used in dumps and in
+ * generated function names. */
+#define IR_OP_KINDS(X)            \
+    X(CONV, "conv")               \
+    X(DENSE, "dense")             \
+    X(MAXPOOL, "maxpool")         \
+    X(AVGPOOL, "avgpool")         \
+    X(GLOBAL_AVGPOOL, "gavgpool") \
+    X(GLOBAL_MAXPOOL, "gmaxpool") \
+    X(ACT, "act")                 \
+    X(SOFTMAX, "softmax")         \
+    X(AFFINE, "affine")           \
+    X(PAD, "pad")                 \
+    X(TRANSPOSE, "transpose")     \
+    X(COPY, "copy")
+
+typedef enum {
+#define X(kind, name) IR_##kind,
+    IR_OP_KINDS(X)
+#undef X
+    IR_KIND_COUNT
+} IrOpKind;
+
+const char *ir_kind_name(IrOpKind k);   /* "conv" */
+
+/* A virtual buffer.  BUF_INPUT/BUF_OUTPUT are the caller's arrays; BUF_WORK
+ * buffers get a 64-byte aligned offset in the workspace from plan.c. */
+typedef enum { BUF_INPUT, BUF_OUTPUT, BUF_WORK } BufKind;
+
+typedef struct IrBuf {
+    BufKind kind;
+    long long floats;    /* elements */
+    int first, last;     /* index of the op that writes it / last reads it */
+    long long offset;    /* BUF_WORK: byte offset in the workspace */
+    int shares;          /* plan.c: id of the buffer it runs in place over, or -1 */
+} IrBuf;
+
+/* One constant array a kernel reads, already in the order it reads it.
+ * data is NULL when the model was checked without weights (--summary). */
+typedef struct IrArray {
+    const char *tensor;  /* "weight", "bias", "scale", "shift" */
+    const float *data;
+    long long count;
+} IrArray;
+
+#define IR_MAX_FUSED 6
+#define IR_MAX_ARRAYS 4
+
+typedef struct IrOp IrOp;
+typedef struct Emitter Emitter;
+
+/* How one op becomes C.  The scalar family files (ops/conv.c, pool.c,
+ * dense.c, act.c) define one per op kind; the SIMD files (ops/conv_simd.c,
+ * ops/dense_simd.c) return their own from the hooks below.  Lowering calls
+ * pack once, after the op's canonical tensors are final; the emitter prints
+ * the arrays, the function signature, then calls emit_body. */
+typedef struct KernelEmitter {
+    const char *isa;     /* "scalar", "avx2", ...: suffix of the function name */
+    /* Fills op->arrays (op->narrays) from op->weight/op->bias etc. in the
+     * kernel's reading order; must cope with data == NULL (counts only). */
+    void (*pack)(IrOp *op);
+    /* The statements of `static void f(const float *in, float *out)`. */
+    void (*emit_body)(Emitter *e, const IrOp *op);
+    bool in_place_ok;    /* correct when in == out (elementwise kernels) */
+} KernelEmitter;
+
+struct IrOp {
+    IrOpKind kind;
+    const Layer *layer;      /* source layer; NULL for an input/output transpose */
+    const Layer *fused[IR_MAX_FUSED];   /* layers folded into this op */
+    int nfused;
+    int in, out;             /* buffer ids */
+    Shape in_shape, out_shape;
+
+    /* CONV (on an already padded input when a PAD op precedes it), pools */
+    int kh, kw, sh, sw, dh, dw;
+    /* PAD, pools: the padding; CONV keeps 0 when a PAD op did it */
+    int pad_top, pad_bottom, pad_left, pad_right;
+    bool count_pad;          /* AVGPOOL */
+    ActKind act;             /* CONV, DENSE, ACT: fused activation */
+    float alpha;             /* leaky_relu */
+    bool to_chw;             /* TRANSPOSE: HWC→CHW (else CHW→HWC) */
+
+    /* Canonical float tensors after folding: CONV weight [KH][KW][Cin][F],
+     * DENSE weight [in][out] (rows in HWC order), bias [F] or [OH][OW][F]
+     * (per_position_bias); AFFINE weight = scale[C], bias = shift[C]. */
+    Tensor weight, bias;
+    bool per_position_bias;
+
+    const KernelEmitter *kernel;   /* chosen by lower.c (choose_kernel) */
+    IrArray arrays[IR_MAX_ARRAYS]; /* filled by kernel->pack */
+    int narrays;
+    const char *symbol_prefix;     /* "mnist_conv1": arrays are PREFIX_TENSOR */
+    const char *func_name;         /* generated function, unique in the file */
+};
+
+typedef struct Ir {
+    const Model *model;
+    const Target *target;
+    IrOp *ops;
+    int nops;
+    IrBuf *bufs;
+    int nbufs;
+    long long workspace_bytes;   /* plan.c; 0 when nothing is planned */
+} Ir;
 
 /* lower.c: checked model → IR of fused ops over virtual buffers.  Works on a
  * model without weights too (shapes only), for --summary. */
 Ir *lower_model(const Model *m, const EmitOptions *opts);
 void dump_ir(const Ir *ir, FILE *out);
-/* plan.c: assigns workspace offsets by liveness. */
+/* plan.c: assigns workspace offsets by liveness (first fit by offset). */
 void plan_memory(Ir *ir);
 long long ir_workspace_bytes(const Ir *ir);
 /* emit_c.c: writes OUT.c and OUT.h. */
 void emit_c(const Ir *ir, const EmitOptions *opts, FILE *c_out, FILE *h_out);
+
+/* emit_c.c: the one printer.  A line ending in '{' indents the lines after
+ * it; a line starting with '}' outdents itself and what follows. */
+struct Emitter {
+    FILE *out;
+    int indent;
+    bool line_start;
+};
+void emit(Emitter *e, const char *fmt, ...) FMT(2, 3);
+/* "mnist_conv1_weight": the C name of op->arrays[i]. */
+const char *ir_array_symbol(const IrOp *op, int i);
+
+/* ops/conv.c, pool.c, dense.c, act.c: the scalar (reference) kernels. */
+extern const KernelEmitter conv_scalar_kernel, pad_scalar_kernel;
+extern const KernelEmitter maxpool_scalar_kernel, avgpool_scalar_kernel;
+extern const KernelEmitter global_avgpool_scalar_kernel, global_maxpool_scalar_kernel;
+extern const KernelEmitter dense_scalar_kernel;
+extern const KernelEmitter act_scalar_kernel, softmax_scalar_kernel, affine_scalar_kernel;
+extern const KernelEmitter transpose_scalar_kernel, copy_scalar_kernel;
+/* act.c: `x = act(x);` for a fused activation (nothing for linear); x is an
+ * lvalue of type float.  Also used by the SIMD kernels' scalar tails. */
+void emit_act_statement(Emitter *e, ActKind act, float alpha, const char *x);
+
+/* ops/conv_simd.c, ops/dense_simd.c (the SIMD engineer's): a fast kernel
+ * for this op on this target, or NULL to fall back to the scalar one.
+ * Called only for targets with lanes != 1. */
+const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t);
+const KernelEmitter *dense_simd_kernel(const IrOp *op, const Target *t);
 
 #endif
