@@ -304,6 +304,66 @@ void dump_shapes(const Model *m, FILE *out);
  * normalize or batchnorm layer, computed in double. */
 void layer_affine(const Layer *l, int channel, double *scale, double *shift);
 
+/* ops.c: the operator table.  A row per layer kind: its keyword, the
+ * attributes it takes (and of what kind), and its shape rule. */
+typedef enum {
+    AK_POS_INT,     /* filters=32 */
+    AK_PAIR,        /* K or KHxKW: kernel, size, stride, dilation */
+    AK_PADDING,     /* valid | same | P | PHxPW | [t,b,l,r] */
+    AK_BOOL,        /* count_pad */
+    AK_BIAS,        /* true | false | tensor */
+    AK_ACT,         /* activation name */
+    AK_NUMBER,      /* alpha, epsilon, rate */
+    AK_TENSOR,      /* list or .npy string */
+    AK_NUM_TENSOR,  /* number, list or .npy string: scale, offset, normalize mean/std */
+    AK_LAYOUT,      /* keras | torch */
+    AK_ORDER        /* hwc | chw */
+} AttrKind;
+
+typedef struct AttrSpec {
+    const char *name;
+    AttrKind kind;
+    TensorRole role;    /* AK_TENSOR, AK_NUM_TENSOR, AK_BIAS */
+} AttrSpec;
+
+typedef struct OpInfo {
+    const char *keyword;
+    const AttrSpec *attrs;   /* ends with a NULL name */
+    /* Sets out, params and macs from in and the attributes; reports shape
+     * errors.  Returns false when the output shape is unknown. */
+    bool (*infer)(Layer *l, bool pad_same);
+} OpInfo;
+
+const OpInfo *op_info(LayerKind k);
+bool op_by_keyword(const char *keyword, LayerKind *k);
+const AttrSpec *op_attr(LayerKind k, const char *name);   /* NULL if not taken */
+const char *op_owning_attr(const char *name);   /* a keyword taking it, or NULL */
+bool act_by_name(const char *name, ActKind *a);
+extern const char *const act_names[];           /* by ActKind, 7 entries */
+
+/* weights.c: where a layer's tensors come from, as check.c found them. */
+typedef struct TensorSources {
+    const Value *given[T_COUNT];   /* list, .npy string or number; NULL: bundle/default */
+    bool torch_layout;             /* the layer's own layout= */
+} TensorSources;
+
+typedef struct WeightsCtx {
+    bool load;              /* open files (false under --summary) */
+    const char *base_dir;   /* directory of the .cnn file */
+    bool has_bundle;        /* a `weights` statement was seen */
+    const Bundle *bundle;   /* loaded bundle, NULL if not loaded */
+    bool bundle_torch;
+    Loc bundle_loc;         /* the path in the `weights` statement */
+    const char *bundle_path; /* as written in the statement */
+} WeightsCtx;
+
+/* Fills l->t[] in canonical layout (in and out must be known).  flatten is
+ * the `flatten order=hwc` of H·W>1 feeding a dense layer, or NULL. */
+void resolve_layer_tensors(Layer *l, const TensorSources *src, const WeightsCtx *w,
+                           const Layer *hwc_flatten);
+/* Floats the generated code stores for a layer (batchnorm folded to 2/channel). */
+long long layer_stored_floats(const Layer *l);
+
 /* summary.c: the Keras-like table; workspace_bytes from the memory plan
  * (negative if unknown). */
 void print_summary(const Model *m, long long workspace_bytes, FILE *out);
