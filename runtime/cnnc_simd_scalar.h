@@ -1,0 +1,56 @@
+/* cnnc_simd_scalar.h — the scalar reference of cnnc's SIMD vocabulary.
+ *
+ * Generated kernels are written against a thin set of inline helpers on a
+ * vector type cnnc_v of CNNC_LANES floats: load/store (aligned, unaligned
+ * and exact tails of n < CNNC_LANES floats that touch no memory past n),
+ * broadcast, fma, add/sub/mul/div, max/min, zero, horizontal sum, round,
+ * 2^n, and exp/sigmoid/tanh (cnnc_simd_math.h).  This header is the
+ * one-lane version every other ISA (sse4, avx2, avx512, neon) is tested
+ * against.  No FMA instruction is assumed: cnnc_vfma is a*b + c rounded
+ * twice, like the sse4 target.
+ *
+ * Use: generated code includes this header (--target=scalar) or
+ * cnnc_simd.h, which picks the best ISA the C compiler enables.
+ * Licence: MIT, like the rest of cnnc.
+ */
+#ifndef CNNC_SIMD_SCALAR_H
+#define CNNC_SIMD_SCALAR_H
+
+#include <math.h>
+#include <string.h>
+
+#define CNNC_LANES 1
+#define CNNC_ISA "scalar"
+
+typedef float cnnc_v;
+
+static inline cnnc_v cnnc_vzero(void) { return 0.0f; }
+static inline cnnc_v cnnc_vload(const float *p) { return *p; }
+static inline cnnc_v cnnc_vload_aligned(const float *p) { return *p; }
+static inline void cnnc_vstore(float *p, cnnc_v v) { *p = v; }
+static inline void cnnc_vstore_aligned(float *p, cnnc_v v) { *p = v; }
+/* With one lane a tail is always empty. */
+static inline cnnc_v cnnc_vload_tail(const float *p, int n) { return n > 0 ? *p : 0.0f; }
+static inline void cnnc_vstore_tail(float *p, cnnc_v v, int n) { if (n > 0) *p = v; }
+static inline cnnc_v cnnc_vbcast(float x) { return x; }
+static inline cnnc_v cnnc_vfma(cnnc_v a, cnnc_v b, cnnc_v c) { return a * b + c; }
+static inline cnnc_v cnnc_vadd(cnnc_v a, cnnc_v b) { return a + b; }
+static inline cnnc_v cnnc_vsub(cnnc_v a, cnnc_v b) { return a - b; }
+static inline cnnc_v cnnc_vmul(cnnc_v a, cnnc_v b) { return a * b; }
+static inline cnnc_v cnnc_vdiv(cnnc_v a, cnnc_v b) { return a / b; }
+static inline cnnc_v cnnc_vmax(cnnc_v a, cnnc_v b) { return a > b ? a : b; }
+static inline cnnc_v cnnc_vmin(cnnc_v a, cnnc_v b) { return a < b ? a : b; }
+static inline float cnnc_vhsum(cnnc_v v) { return v; }
+static inline cnnc_v cnnc_vround(cnnc_v x) { return nearbyintf(x); }
+
+/* 2^n for an integral n in [-126, 127], from the exponent bits. */
+static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
+    unsigned bits = (unsigned)((int)n + 127) << 23;
+    float r;
+    memcpy(&r, &bits, sizeof r);
+    return r;
+}
+
+#include "cnnc_simd_math.h"
+
+#endif

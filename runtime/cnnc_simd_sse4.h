@@ -1,0 +1,64 @@
+/* cnnc_simd_sse4.h — cnnc's SIMD vocabulary on SSE4.1 (4 lanes, no FMA).
+ *
+ * Same helpers and meaning as cnnc_simd_scalar.h, the reference.  SSE4.1 has
+ * no fused multiply-add, so cnnc_vfma is a multiply then an add (two
+ * roundings).  Tails of n < 4 floats go through a small zeroed buffer so no
+ * byte past n is read or written.  Compile with -msse4.1.
+ * Licence: MIT, like the rest of cnnc.
+ */
+#ifndef CNNC_SIMD_SSE4_H
+#define CNNC_SIMD_SSE4_H
+
+#include <smmintrin.h>
+
+#define CNNC_LANES 4
+#define CNNC_ISA "sse4"
+
+typedef __m128 cnnc_v;
+
+static inline cnnc_v cnnc_vzero(void) { return _mm_setzero_ps(); }
+static inline cnnc_v cnnc_vload(const float *p) { return _mm_loadu_ps(p); }
+static inline cnnc_v cnnc_vload_aligned(const float *p) { return _mm_load_ps(p); }
+static inline void cnnc_vstore(float *p, cnnc_v v) { _mm_storeu_ps(p, v); }
+static inline void cnnc_vstore_aligned(float *p, cnnc_v v) { _mm_store_ps(p, v); }
+
+static inline cnnc_v cnnc_vload_tail(const float *p, int n) {
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int i = 0; i < n; i++)
+        t[i] = p[i];
+    return _mm_loadu_ps(t);
+}
+
+static inline void cnnc_vstore_tail(float *p, cnnc_v v, int n) {
+    float t[4];
+    _mm_storeu_ps(t, v);
+    for (int i = 0; i < n; i++)
+        p[i] = t[i];
+}
+
+static inline cnnc_v cnnc_vbcast(float x) { return _mm_set1_ps(x); }
+static inline cnnc_v cnnc_vfma(cnnc_v a, cnnc_v b, cnnc_v c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+static inline cnnc_v cnnc_vadd(cnnc_v a, cnnc_v b) { return _mm_add_ps(a, b); }
+static inline cnnc_v cnnc_vsub(cnnc_v a, cnnc_v b) { return _mm_sub_ps(a, b); }
+static inline cnnc_v cnnc_vmul(cnnc_v a, cnnc_v b) { return _mm_mul_ps(a, b); }
+static inline cnnc_v cnnc_vdiv(cnnc_v a, cnnc_v b) { return _mm_div_ps(a, b); }
+static inline cnnc_v cnnc_vmax(cnnc_v a, cnnc_v b) { return _mm_max_ps(a, b); }
+static inline cnnc_v cnnc_vmin(cnnc_v a, cnnc_v b) { return _mm_min_ps(a, b); }
+
+static inline float cnnc_vhsum(cnnc_v v) {
+    __m128 pairs = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
+}
+
+static inline cnnc_v cnnc_vround(cnnc_v x) {
+    return _mm_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
+    __m128i e = _mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127));
+    return _mm_castsi128_ps(_mm_slli_epi32(e, 23));
+}
+
+#include "cnnc_simd_math.h"
+
+#endif
