@@ -60,6 +60,17 @@ static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
 }
 
+/* Lanes where a < b take t, the others f. */
+static inline cnnc_v cnnc_vsel_lt(cnnc_v a, cnnc_v b, cnnc_v t, cnnc_v f) {
+    return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_LT_OQ));
+}
+static inline cnnc_v cnnc_vabs(cnnc_v x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
+/* |mag| with the sign of sgn. */
+static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) {
+    __m256 sign = _mm256_set1_ps(-0.0f);
+    return _mm256_or_ps(_mm256_andnot_ps(sign, mag), _mm256_and_ps(sign, sgn));
+}
+
 #include "cnnc_simd_math.h"
 
 #endif

@@ -50,6 +50,20 @@ static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
 }
 
+/* Lanes where a < b take t, the others f. */
+static inline cnnc_v cnnc_vsel_lt(cnnc_v a, cnnc_v b, cnnc_v t, cnnc_v f) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), f, t);
+}
+/* Integer and/or on floats: AVX-512F has them only on 32-bit integers. */
+static inline cnnc_v cnnc_vabs(cnnc_v x) {
+    return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
+}
+/* |mag| with the sign of sgn. */
+static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) {
+    __m512i sign = _mm512_and_si512(_mm512_castps_si512(sgn), _mm512_set1_epi32((int)0x80000000u));
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(cnnc_vabs(mag)), sign));
+}
+
 #include "cnnc_simd_math.h"
 
 #endif

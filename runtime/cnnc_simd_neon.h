@@ -51,6 +51,14 @@ static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
     return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
 }
 
+/* Lanes where a < b take t, the others f. */
+static inline cnnc_v cnnc_vsel_lt(cnnc_v a, cnnc_v b, cnnc_v t, cnnc_v f) { return vbslq_f32(vcltq_f32(a, b), t, f); }
+static inline cnnc_v cnnc_vabs(cnnc_v x) { return vabsq_f32(x); }
+/* |mag| with the sign of sgn. */
+static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) {
+    return vbslq_f32(vdupq_n_u32(0x80000000u), sgn, vabsq_f32(mag));
+}
+
 #include "cnnc_simd_math.h"
 
 #endif

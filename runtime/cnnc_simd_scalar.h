@@ -51,6 +51,12 @@ static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
     return r;
 }
 
+/* Lanes where a < b take t, the others f. */
+static inline cnnc_v cnnc_vsel_lt(cnnc_v a, cnnc_v b, cnnc_v t, cnnc_v f) { return a < b ? t : f; }
+static inline cnnc_v cnnc_vabs(cnnc_v x) { return fabsf(x); }
+/* |mag| with the sign of sgn. */
+static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) { return copysignf(mag, sgn); }
+
 #include "cnnc_simd_math.h"
 
 #endif

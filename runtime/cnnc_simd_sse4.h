@@ -59,6 +59,17 @@ static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
     return _mm_castsi128_ps(_mm_slli_epi32(e, 23));
 }
 
+/* Lanes where a < b take t, the others f. */
+static inline cnnc_v cnnc_vsel_lt(cnnc_v a, cnnc_v b, cnnc_v t, cnnc_v f) {
+    return _mm_blendv_ps(f, t, _mm_cmplt_ps(a, b));
+}
+static inline cnnc_v cnnc_vabs(cnnc_v x) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), x); }
+/* |mag| with the sign of sgn. */
+static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) {
+    __m128 sign = _mm_set1_ps(-0.0f);
+    return _mm_or_ps(_mm_andnot_ps(sign, mag), _mm_and_ps(sign, sgn));
+}
+
 #include "cnnc_simd_math.h"
 
 #endif
