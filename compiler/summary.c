@@ -1,3 +1,72 @@
-/* stub: being written */
+/* summary.c — `cnnc --summary`: a table like Keras model.summary().
+ *
+ * One row per layer (name, type, output shape, parameters, MACs), then the
+ * totals, the bytes of weights the generated code stores (4 per float, with
+ * rescale/normalize/batchnorm folded to a scale and a shift per channel) and
+ * the workspace from the memory plan.  Numbers carry thousands separators,
+ * as Keras prints them. */
 #include "cnnc.h"
-void print_summary(const Model *m, long long workspace_bytes, FILE *out) { (void)m; (void)workspace_bytes; (void)out; }
+
+#include <string.h>
+
+/* 56320 → "56,320". */
+static const char *grouped(long long n) {
+    char digits[32];
+    snprintf(digits, sizeof digits, "%lld", n < 0 ? -n : n);
+    int len = (int)strlen(digits);
+    char out[48];
+    int o = 0;
+    if (n < 0)
+        out[o++] = '-';
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+    return arena_strdup(out);
+}
+
+static void rule(FILE *out, char c, int width) {
+    for (int i = 0; i < width; i++)
+        fputc(c, out);
+    fputc('\n', out);
+}
+
+static int name_width(const Model *m) {
+    int w = (int)strlen("Layer");
+    for (int i = 0; i < m->nlayers; i++)
+        if ((int)strlen(m->layers[i].name) > w)
+            w = (int)strlen(m->layers[i].name);
+    return w;
+}
+
+static void row(FILE *out, int nw, const char *name, const char *type, const char *shape,
+                const char *params, const char *macs) {
+    fprintf(out, "%-*s  %-14s  %-14s  %12s  %15s\n", nw, name, type, shape, params, macs);
+}
+
+void print_summary(const Model *m, long long workspace_bytes, FILE *out) {
+    int nw = name_width(m);
+    int width = nw + 2 + 14 + 2 + 14 + 2 + 12 + 2 + 15;
+    long long params = 0, macs = 0, floats = 0;
+    fprintf(out, "Model: \"%s\"\n", m->name);
+    rule(out, '=', width);
+    row(out, nw, "Layer", "Type", "Output shape", "Params", "MACs");
+    rule(out, '=', width);
+    row(out, nw, "input", m->input_chw ? "input (chw)" : "input", shape_str(m->input), "0", "0");
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        row(out, nw, l->name, layer_kind_name(l->kind), shape_str(l->out), grouped(l->params), grouped(l->macs));
+        params += l->params;
+        macs += l->macs;
+        floats += layer_stored_floats(l);
+    }
+    rule(out, '=', width);
+    fprintf(out, "Total params: %s\n", grouped(params));
+    fprintf(out, "Total MACs: %s\n", grouped(macs));
+    fprintf(out, "Weights: %s bytes\n", grouped(4 * floats));
+    if (workspace_bytes >= 0)
+        fprintf(out, "Workspace: %s bytes\n", grouped(workspace_bytes));
+    rule(out, '=', width);
+}
