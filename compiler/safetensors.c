@@ -353,6 +353,29 @@ static bool parse_entry(Json *js, Entry *e) {
     return true;
 }
 
+/* Bytes the shape needs; false past 2^60. */
+static bool shape_bytes(const Entry *e, unsigned itemsize, unsigned long long *bytes) {
+    unsigned long long n = itemsize;
+    for (int i = 0; i < e->ndims; i++) {
+        if (e->shape[i] && n > (1ULL << 60) / e->shape[i])
+            return false;
+        n *= e->shape[i];
+    }
+    *bytes = n;
+    return true;
+}
+
+/* "[2, 3]", as the file writes it. */
+static const char *shape_text(const Entry *e) {
+    char buf[256];
+    size_t n = 0;
+    buf[n++] = '[';
+    for (int i = 0; i < e->ndims; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, i ? ", %llu" : "%llu", e->shape[i]);
+    snprintf(buf + n, sizeof buf - n, "]");
+    return arena_strdup(buf);
+}
+
 /* Checks the entry against the data and fills the raw tensor. */
 static bool entry_to_raw(const char *name, const Entry *e, const unsigned char *data, size_t data_len,
                          RawTensor *t, char *err, size_t errlen) {
@@ -361,17 +384,19 @@ static bool entry_to_raw(const char *name, const Entry *e, const unsigned char *
         snprintf(err, errlen, "tensor '%s': unknown dtype '%s'", name, e->dtype);
         return false;
     }
-    unsigned long long begin = e->offsets[0], end = e->offsets[1], count = 1;
+    unsigned long long begin = e->offsets[0], end = e->offsets[1], count;
     if (begin > end || end > data_len) {
         snprintf(err, errlen, "tensor '%s': data_offsets [%llu, %llu] outside the %zu bytes of data",
                  name, begin, end, data_len);
         return false;
     }
-    for (int i = 0; i < e->ndims; i++)
-        count = e->shape[i] && count > (1ULL << 60) / e->shape[i] ? (1ULL << 61) : count * e->shape[i];
-    if (count > (1ULL << 60) / (unsigned)dt->itemsize || count * (unsigned)dt->itemsize != end - begin) {
-        snprintf(err, errlen, "tensor '%s': shape and dtype %s need %llu bytes, data_offsets give %llu",
-                 name, e->dtype, count > (1ULL << 60) ? count : count * (unsigned)dt->itemsize, end - begin);
+    if (!shape_bytes(e, (unsigned)dt->itemsize, &count)) {
+        snprintf(err, errlen, "tensor '%s': shape %s is too large", name, shape_text(e));
+        return false;
+    }
+    if (count != end - begin) {
+        snprintf(err, errlen, "tensor '%s': shape %s of %s needs %llu bytes, data_offsets give %llu",
+                 name, shape_text(e), e->dtype, count, end - begin);
         return false;
     }
     memset(t, 0, sizeof *t);
