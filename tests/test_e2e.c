@@ -1,0 +1,301 @@
+/* test_e2e.c — generated C against PyTorch, on every fixture and target.
+ *
+ * Method: tests/fixtures/models/<name>/ holds model.cnn, its weights,
+ * input.npy and expected.npy (PyTorch in float64, see gen_models.py).  Each
+ * test below takes one way of producing code — a --target, --standalone —
+ * runs cnnc on every fixture, compiles all of them with gcc and clang under
+ * -std=c11 -Wall -Wextra -Wpedantic -Werror into one harness per compiler
+ * (tests/e2e/harness.c), runs it model by model and compares with the SPEC
+ * tolerance.  One test per target keeps the compile batched; every failing
+ * fixture is reported by name, with the compiler log or the worst element.
+ * Targets the CPU cannot run, and NEON without the cross tools, are skipped
+ * with the reason.  The reference interpreter (`cnnc run`) is checked against
+ * the same fixtures, and the command line's promises (determinism, exit
+ * statuses, no partial output) are checked directly. */
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e/driver.h"
+#include "e2e/npyio.h"
+
+#define X86_FLAGS_SSE4 "-msse4.1"
+#define X86_FLAGS_AVX2 "-mavx2 -mfma"
+#define X86_FLAGS_AVX512 "-mavx512f -mavx512bw -mavx512dq -mavx512vl"
+
+static char *fixture_file(const char *name, const char *file) {
+    return format("%s/%s/%s", fixtures_dir(), name, file);
+}
+
+static int load_fixtures(char ***names) {
+    int n = list_fixtures(names);
+    cr_assert_gt(n, 30, "only %d fixtures in %s (run tests/fixtures/gen_models.py)", n,
+                 fixtures_dir());
+    return n;
+}
+
+/* Runs cnnc with `options` on every fixture into dir/NAME.c; returns the
+ * names that produced code, reporting the others. */
+static int generate_all(const char *dir, const char *options, char **all, int n, char **made) {
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        char *model = fixture_file(all[i], "model.cnn"), *out = NULL;
+        char *cmd = format("'%s' '%s' -o '%s/%s.c' %s", cnnc_path(), model, dir, all[i], options);
+        int status = run_command(cmd, &out);
+        cr_expect_eq(status, 0, "cnnc %s failed on %s (exit %d):\n%.3000s", options, all[i],
+                     status, out);
+        if (status == 0)
+            made[m++] = all[i];
+        free(out);
+        free(cmd);
+        free(model);
+    }
+    return m;
+}
+
+static void run_batch(const char *dir, const Toolchain *tc, char **names, int n) {
+    bool *ok = calloc((size_t)n, sizeof(bool));
+    char **logs;
+    build_harness(dir, tc, names, n, ok, &logs);
+    for (int i = 0; i < n; i++) {
+        if (!ok[i]) {
+            cr_expect_fail("[%s] %s: generated C does not build:\n%.3000s", tc->label, names[i],
+                           logs[i] ? logs[i] : "");
+            free(logs[i]);
+            continue;
+        }
+        char *input = fixture_file(names[i], "input.npy");
+        char *expected = fixture_file(names[i], "expected.npy"), *report = NULL;
+        bool passed = run_harness(dir, tc, names[i], input, expected, &report);
+        cr_expect(passed, "[%s] %s: %.2000s", tc->label, names[i], report);
+        free(report);
+        free(expected);
+        free(input);
+    }
+    free(logs);
+    free(ok);
+}
+
+/* Generates code with `options` and checks it under every toolchain. */
+static void verify_target(const char *options, const Toolchain *tcs, int ntc) {
+    char **all;
+    int n = load_fixtures(&all);
+    char *dir = make_scratch_dir("e2e");
+    cr_assert(dir, "cannot create a scratch directory");
+    char **made = calloc((size_t)n, sizeof(char *));
+    int m = generate_all(dir, options, all, n, made);
+    for (int t = 0; t < ntc; t++)
+        run_batch(dir, &tcs[t], made, m);
+    remove_tree(dir);
+    free(made);
+    free(dir);
+}
+
+static bool cpu_has(const char *feature) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (!strcmp(feature, "sse4.1"))
+        return __builtin_cpu_supports("sse4.1");
+    if (!strcmp(feature, "avx2"))
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+    (void)feature;
+    return false;
+#endif
+}
+
+Test(e2e, scalar, .timeout = 300) {
+    Toolchain tcs[] = {{"gcc-scalar", "gcc", "-O2", true, ""},
+                       {"clang-scalar", "clang", "-O2", true, ""}};
+    verify_target("--target=scalar", tcs, 2);
+}
+
+Test(e2e, sse4, .timeout = 300) {
+    if (!cpu_has("sse4.1"))
+        cr_skip_test("this CPU has no SSE4.1");
+    Toolchain tcs[] = {{"gcc-sse4", "gcc", "-O1 " X86_FLAGS_SSE4, true, ""},
+                       {"clang-sse4", "clang", "-O1 " X86_FLAGS_SSE4, true, ""}};
+    verify_target("--target=sse4", tcs, 2);
+}
+
+Test(e2e, avx2, .timeout = 300) {
+    if (!cpu_has("avx2"))
+        cr_skip_test("this CPU has no AVX2+FMA");
+    Toolchain tcs[] = {{"gcc-avx2", "gcc", "-O1 " X86_FLAGS_AVX2, true, ""},
+                       {"clang-avx2", "clang", "-O1 " X86_FLAGS_AVX2, true, ""}};
+    verify_target("--target=avx2", tcs, 2);
+}
+
+Test(e2e, avx512, .timeout = 300) {
+    if (!cpu_has("avx512"))
+        cr_skip_test("this CPU lacks one of AVX-512 F/BW/DQ/VL");
+    Toolchain tcs[] = {{"gcc-avx512", "gcc", "-O1 " X86_FLAGS_AVX512, true, ""},
+                       {"clang-avx512", "clang", "-O1 " X86_FLAGS_AVX512, true, ""}};
+    verify_target("--target=avx512", tcs, 2);
+}
+
+/* auto: the same file must work with the best path -march=native enables
+ * and with the portable fallback when no ISA flag is given. */
+Test(e2e, auto_target, .timeout = 300) {
+    Toolchain tcs[] = {{"gcc-native", "gcc", "-O2 -march=native", true, ""},
+                       {"clang-native", "clang", "-O1 -march=native", true, ""},
+                       {"gcc-plain", "gcc", "-O2", true, ""},
+                       {"clang-plain", "clang", "-O1", true, ""}};
+    verify_target("--target=auto", tcs, 4);
+}
+
+/* --standalone: compiled without the runtime on the include path. */
+Test(e2e, standalone, .timeout = 300) {
+    Toolchain tcs[] = {{"gcc-standalone", "gcc", "-O1 -march=native", false, ""}};
+    verify_target("--standalone", tcs, 1);
+}
+
+Test(e2e, neon, .timeout = 300) {
+    Toolchain tcs[] = {{"aarch64-neon", "aarch64-linux-gnu-gcc", "-O1", true, "qemu-aarch64"}};
+    if (!toolchain_works(&tcs[0]))
+        cr_skip_test("aarch64-linux-gnu-gcc (static libc) or qemu-aarch64 is not installed");
+    verify_target("--target=neon", tcs, 1);
+}
+
+/* `cnnc run` writes OUT.npy with the shape of the caller's buffer. */
+static void check_interpreter(const char *dir, const char *name) {
+    char *model = fixture_file(name, "model.cnn"), *input = fixture_file(name, "input.npy");
+    char *expected_path = fixture_file(name, "expected.npy");
+    char *out_path = format("%s/%s.npy", dir, name), *out = NULL;
+    char *cmd = format("'%s' run '%s' --input '%s' --output '%s'", cnnc_path(), model, input, out_path);
+    int status = run_command(cmd, &out);
+    NpyArray got, expected;
+    char err[256], msg[256];
+    if (status != 0 || !npy_read(out_path, &got, err, sizeof err)) {
+        cr_expect_fail("cnnc run on %s: exit %d:\n%.2000s", name, status, out);
+    } else {
+        cr_assert(npy_read(expected_path, &expected, err, sizeof err), "%s", err);
+        bool same_shape = got.ndims == expected.ndims &&
+                          !memcmp(got.dims, expected.dims, sizeof(long) * (size_t)got.ndims);
+        cr_expect(same_shape, "cnnc run on %s: output shape differs from expected.npy", name);
+        if (same_shape)
+            cr_expect(compare_arrays(got.data, expected.data, got.count, msg, sizeof msg),
+                      "cnnc run on %s: %s", name, msg);
+        npy_free(&got);
+        npy_free(&expected);
+    }
+    free(out);
+    free(cmd);
+    free(out_path);
+    free(expected_path);
+    free(input);
+    free(model);
+}
+
+Test(e2e, interpreter, .timeout = 120) {
+    char **all;
+    int n = load_fixtures(&all);
+    char *dir = make_scratch_dir("run");
+    for (int i = 0; i < n; i++)
+        check_interpreter(dir, all[i]);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* ------------------------------------------------------------ the CLI */
+
+static bool same_file(const char *a, const char *b) {
+    long la, lb;
+    char *ta = read_text(a, &la), *tb = read_text(b, &lb);
+    bool same = ta && tb && la == lb && !memcmp(ta, tb, (size_t)la);
+    free(ta);
+    free(tb);
+    return same;
+}
+
+/* Same input, byte-identical output: two runs in two directories, so the
+ * file names (and the #include of the header) are the same. */
+Test(cli, output_is_deterministic, .timeout = 60) {
+    static const char *const models[] = {"mnist", "policy_net", "conv_inline_torch"};
+    static const char *const targets[] = {"auto", "avx2", "neon"};
+    char *dir = make_scratch_dir("det");
+    for (int i = 0; i < 3; i++)
+        for (int run = 0; run < 2; run++) {
+            char *model = fixture_file(models[i], "model.cnn");
+            char *cmd = format("mkdir -p '%s/%d' && '%s' '%s' --target=%s -o '%s/%d/m.c'", dir, run,
+                               cnnc_path(), model, targets[i], dir, run);
+            cr_expect_eq(run_command(cmd, NULL), 0, "%s", cmd);
+            free(cmd);
+            free(model);
+        }
+    char *c0 = format("%s/0/m.c", dir), *c1 = format("%s/1/m.c", dir);
+    char *h0 = format("%s/0/m.h", dir), *h1 = format("%s/1/m.h", dir);
+    cr_expect(same_file(c0, c1), "two runs of cnnc wrote different .c files");
+    cr_expect(same_file(h0, h1), "two runs of cnnc wrote different .h files");
+    remove_tree(dir);
+    free(dir);
+}
+
+/* Runs cnnc on MODEL_TEXT in a fresh directory; expects exit 1 and that the
+ * directory afterwards holds nothing but the model (no .c, .h, temporaries). */
+static void expect_model_error(const char *model_text, const char *what) {
+    char *dir = make_scratch_dir("bad");
+    char *model = format("%s/bad.cnn", dir), *out = NULL;
+    write_text(model, model_text);
+    char *cmd = format("cd '%s' && '%s' bad.cnn -o out.c; s=$?; ls; exit $s", dir, cnnc_path());
+    int status = run_command(cmd, &out);
+    cr_expect_eq(status, 1, "%s: exit %d, expected 1:\n%s", what, status, out);
+    cr_expect(strstr(out, "bad.cnn:") != NULL, "%s: no FILE:LINE:COL diagnostic:\n%s", what, out);
+    cr_expect(!strstr(out, "out.c") && !strstr(out, "out.h") && !strstr(out, ".tmp"),
+              "%s: output files left behind:\n%s", what, out);
+    free(cmd);
+    free(out);
+    free(model);
+    remove_tree(dir);
+    free(dir);
+}
+
+Test(cli, model_errors_exit_1_without_output, .timeout = 60) {
+    expect_model_error("model bad\ninput 8x8x1\nconv2d filters=2 kernel=9 weights=[1]\n",
+                       "output size below 1");
+    expect_model_error("model bad\ninput 8x8x1\nconv2d filters=1 kernel=1 weights=[1 2] bias=false\n",
+                       "wrong element count");
+    expect_model_error("model bad\ninput 8x8x1\nconv2d filters=1 kernel=1 weights=\"missing.npy\"\n",
+                       "missing weights file");
+    expect_model_error("model bad\ninput 4\ndense units=2 weights=[1 2 3 4 5 6 7 8] bias=false\n"
+                       "dense units= = 3\n",
+                       "syntax error after a good layer");
+}
+
+Test(cli, missing_model_file_exits_1, .timeout = 30) {
+    char *cmd = format("'%s' /nonexistent/model.cnn -o /tmp/never-written.c", cnnc_path());
+    cr_expect_eq(run_command(cmd, NULL), 1);
+    cr_expect(!file_exists("/tmp/never-written.c"));
+    free(cmd);
+}
+
+Test(cli, bad_command_line_exits_2, .timeout = 30) {
+    const char *cnnc = cnnc_path();
+    char *model = fixture_file("conv_valid", "model.cnn");
+    char *cmds[] = {
+        format("'%s'", cnnc),                                   /* no model */
+        format("'%s' '%s' --frobnicate", cnnc, model),          /* unknown option */
+        format("'%s' '%s' --target=sparc", cnnc, model),        /* unknown target */
+        format("'%s' '%s' --target", cnnc, model),              /* missing value */
+        format("'%s' '%s' '%s'", cnnc, model, model),           /* two models */
+        format("'%s' run '%s'", cnnc, model),                   /* run without --input */
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        cr_expect_eq(run_command(cmds[i], NULL), 2, "expected exit 2: %s", cmds[i]);
+        free(cmds[i]);
+    }
+    free(model);
+}
+
+Test(cli, run_with_wrong_input_shape_exits_1, .timeout = 30) {
+    char *model = fixture_file("mnist", "model.cnn");
+    char *wrong = fixture_file("cifar", "input.npy");
+    char *cmd = format("'%s' run '%s' --input '%s'", cnnc_path(), model, wrong);
+    cr_expect_eq(run_command(cmd, NULL), 1, "%s", cmd);
+    free(cmd);
+    free(wrong);
+    free(model);
+}
