@@ -403,7 +403,12 @@ typedef struct EmitOptions {
     bool standalone;
     const char *header_name;  /* "model.h", as #included by the .c */
     const char *source_name;  /* the .cnn path, for the frontmatter */
+    FILE *weights_out;        /* --weights-c: arrays go to this second file */
 } EmitOptions;
+
+/* runtime_text.c, generated from the runtime headers at build time: a runtime
+ * header's text by file name ("cnnc_rt.h"), for --standalone; NULL if none. */
+const char *runtime_header_text(const char *name);
 
 /* The IR: a flat list of ops, each reading one buffer and writing another.
  * Every shape is a constant; every op remembers the layer it came from (and

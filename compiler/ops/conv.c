@@ -1,0 +1,67 @@
+/* ops/conv.c — scalar kernels for conv2d and the zero-padding op before it.
+ *
+ * Lowering gives a conv an input that is already padded (a PAD op writes a
+ * zero-bordered copy), so the kernel is a valid convolution whose loops have
+ * constant bounds and no per-element branch.  Weights stay in the canonical
+ * [KH][KW][Cin][F] order: for each output position the kernel walks the
+ * taps, and for each input channel adds x[c] * w[c][f] across the F outputs,
+ * a contiguous inner loop a C compiler can vectorize. */
+#include "cnnc.h"
+
+static void pack_nothing(IrOp *op) { op->narrays = 0; }
+
+static void pack_conv(IrOp *op) {
+    op->arrays[0] = (IrArray){"weight", op->weight.data, op->weight.count};
+    op->narrays = 1;
+    if (op->bias.count)
+        op->arrays[op->narrays++] = (IrArray){"bias", op->bias.data, op->bias.count};
+}
+
+/* "v * k", or just "v" when k is 1: keeps index arithmetic readable. */
+static const char *times(const char *v, int k) {
+    return k == 1 ? v : arena_printf("%s * %d", v, k);
+}
+
+static void emit_conv_init(Emitter *e, const IrOp *op) {
+    int f = op->out_shape.c;
+    emit(e, "for (int f = 0; f < %d; f++) {\n", f);
+    if (!op->bias.count)
+        emit(e, "o[f] = 0.0f;\n}\n");
+    else if (op->per_position_bias)
+        emit(e, "o[f] = %s[(oy * %d + ox) * %d + f];\n}\n", ir_array_symbol(op, 1), op->out_shape.w, f);
+    else
+        emit(e, "o[f] = %s[f];\n}\n", ir_array_symbol(op, 1));
+}
+
+static void emit_conv(Emitter *e, const IrOp *op) {
+    Shape in = op->in_shape, out = op->out_shape;
+    emit(e, "for (int oy = 0; oy < %d; oy++) {\nfor (int ox = 0; ox < %d; ox++) {\n", out.h, out.w);
+    emit(e, "float *o = out + (oy * %d + ox) * %d;\n", out.w, out.c);
+    emit_conv_init(e, op);
+    emit(e, "for (int ky = 0; ky < %d; ky++) {\nfor (int kx = 0; kx < %d; kx++) {\n", op->kh, op->kw);
+    emit(e, "const float *x = in + ((%s + %s) * %d + %s + %s) * %d;\n", times("oy", op->sh),
+         times("ky", op->dh), in.w, times("ox", op->sw), times("kx", op->dw), in.c);
+    emit(e, "const float *w = %s + (ky * %d + kx) * %d;\n", ir_array_symbol(op, 0), op->kw,
+         in.c * out.c);
+    emit(e, "for (int c = 0; c < %d; c++) {\nfor (int f = 0; f < %d; f++) {\n", in.c, out.c);
+    emit(e, "o[f] += x[c] * w[c * %d + f];\n}\n}\n}\n}\n", out.c);
+    if (op->act != ACT_LINEAR) {
+        emit(e, "for (int f = 0; f < %d; f++) {\n", out.c);
+        emit_act_statement(e, op->act, op->alpha, "o[f]");
+        emit(e, "}\n");
+    }
+    emit(e, "}\n}\n");
+}
+
+/* Zero everything, then copy each input row into the middle. */
+static void emit_pad(Emitter *e, const IrOp *op) {
+    Shape in = op->in_shape, out = op->out_shape;
+    emit(e, "for (int i = 0; i < %lld; i++) {\nout[i] = 0.0f;\n}\n", shape_count(out));
+    emit(e, "for (int y = 0; y < %d; y++) {\nfor (int i = 0; i < %d; i++) {\n", in.h, in.w * in.c);
+    emit(e, "out[(%s * %d + %d) * %d + i] = in[y * %d + i];\n}\n}\n",
+         op->pad_top ? arena_printf("(y + %d)", op->pad_top) : "y", out.w, op->pad_left, in.c,
+         in.w * in.c);
+}
+
+const KernelEmitter conv_scalar_kernel = {"scalar", pack_conv, emit_conv, false};
+const KernelEmitter pad_scalar_kernel = {"scalar", pack_nothing, emit_pad, false};
