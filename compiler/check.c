@@ -515,7 +515,7 @@ static void load_bundle(Checker *c, const Value *v) {
     if (bundle_load(path_join(c->w.base_dir, v->str), b, err, sizeof err))
         c->w.bundle = b;
     else
-        error_at(v->loc, "cannot read weights bundle \"%s\": %s", v->str, err);
+        error_at(v->loc, "weights bundle \"%s\": %s", v->str, err);
 }
 
 static void check_weights(Checker *c, const Stmt *s) {

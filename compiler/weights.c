@@ -158,7 +158,7 @@ static bool from_npy(Found *f, const Value *v, const WeightsCtx *w) {
     RawTensor raw;
     char err[512];
     if (!npy_load(path_join(w->base_dir, v->str), &raw, err, sizeof err)) {
-        error_at(v->loc, "cannot read \"%s\": %s", v->str, err);
+        error_at(v->loc, "weights file \"%s\": %s", v->str, err);
         return false;
     }
     return convert_raw(f, &raw);
@@ -170,7 +170,7 @@ static void suggest_key(const Layer *l, const Bundle *b, const char *key) {
         names[i] = b->tensors[i].name;
     const char *close = closest_word(key, names, b->count);
     if (close)
-        note_at(l->loc, "\"%s\" has a tensor '%s'", b->path, close);
+        note_at(l->loc, "the bundle has a tensor '%s'", close);
 }
 
 /* 1: found, 0: absent (a default applies or it was reported), -1: error. */
