@@ -1,0 +1,236 @@
+/* test_simd.c — the SIMD conv and dense kernels against a float64 reference.
+ *
+ * Method: for one target, build IR ops by hand for a set of awkward shapes
+ * (1 and 3 input channels, odd and tail channel counts, stride 2, dilation,
+ * 1x1, every fused activation), let the SIMD kernel family pack and emit
+ * them into one C file with a main() that runs each kernel on fixed random
+ * inputs and writes the outputs to stdout, compile that file with the
+ * target's flags (-Werror: generated code must be warning-free), run it —
+ * under qemu for NEON — and check every element against the same layer
+ * computed here in double: |got - exp| <= 1e-4 * max(1, |exp|).
+ * Padding is not the conv kernel's business (lowering puts a PAD op in
+ * front), so the cases are unpadded.  A target the machine cannot run is
+ * skipped with the reason.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cnnc.h"
+
+#define RUNTIME_DIR "../runtime"
+#define WORK_DIR "/tmp"
+
+typedef struct Case {
+    IrOpKind kind;
+    int ih, iw, ic, f;      /* input H-W-C (dense: ic inputs), outputs */
+    int kh, kw, sh, sw, dh, dw;
+    ActKind act;
+    bool bias;
+} Case;
+
+static const Case cases[] = {
+    {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true},       /* MNIST first layer */
+    {IR_CONV, 13, 13, 32, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true},      /* MNIST conv2 */
+    {IR_CONV, 21, 21, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true},      /* policy, padded 19x19 */
+    {IR_CONV, 17, 19, 3, 10, 3, 3, 1, 1, 1, 1, ACT_LINEAR, true},     /* RGB, tail of 10 */
+    {IR_CONV, 15, 14, 5, 17, 3, 2, 2, 2, 1, 1, ACT_SIGMOID, true},    /* stride 2, odd F */
+    {IR_CONV, 16, 16, 7, 20, 3, 3, 1, 1, 2, 2, ACT_TANH, false},      /* dilation 2 */
+    {IR_CONV, 9, 11, 16, 24, 1, 1, 1, 1, 1, 1, ACT_LEAKY_RELU, true}, /* 1x1 */
+    {IR_CONV, 12, 10, 6, 1, 5, 3, 1, 2, 2, 1, ACT_RELU6, true},       /* F=1, mixed */
+    {IR_CONV, 10, 10, 9, 72, 2, 2, 1, 1, 1, 1, ACT_RELU, true},       /* 4.5 AVX-512 vectors */
+    {IR_DENSE, 1, 1, 1600, 64, 0, 0, 0, 0, 0, 0, ACT_RELU, true},     /* MNIST fc1 */
+    {IR_DENSE, 1, 1, 64, 10, 0, 0, 0, 0, 0, 0, ACT_LINEAR, true},     /* classifier */
+    {IR_DENSE, 1, 1, 37, 83, 0, 0, 0, 0, 0, 0, ACT_TANH, false},      /* odd in, tails */
+    {IR_DENSE, 1, 1, 5, 3, 0, 0, 0, 0, 0, 0, ACT_SIGMOID, true},      /* tiny */
+};
+#define NCASES ((int)(sizeof cases / sizeof cases[0]))
+
+static int out_h(const Case *c) { return c->kind == IR_DENSE ? 1 : (c->ih - c->dh * (c->kh - 1) - 1) / c->sh + 1; }
+static int out_w(const Case *c) { return c->kind == IR_DENSE ? 1 : (c->iw - c->dw * (c->kw - 1) - 1) / c->sw + 1; }
+static long long in_count(const Case *c) { return (long long)c->ih * c->iw * c->ic; }
+static long long out_count(const Case *c) { return (long long)out_h(c) * out_w(c) * c->f; }
+
+static long long weight_count(const Case *c) {
+    return c->kind == IR_DENSE ? (long long)c->ic * c->f : (long long)c->kh * c->kw * c->ic * c->f;
+}
+
+/* Deterministic values in [-1, 1). */
+static float *random_floats(long long n, unsigned seed) {
+    float *v = arena_alloc((size_t)n * sizeof *v);
+    for (long long i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        v[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+    }
+    return v;
+}
+
+typedef struct Data {
+    float *input, *weight, *bias;
+} Data;
+
+static Data case_data(int k) {
+    const Case *c = &cases[k];
+    Data d = {random_floats(in_count(c), 11u + (unsigned)k), random_floats(weight_count(c), 23u + (unsigned)k),
+              random_floats(c->f, 37u + (unsigned)k)};
+    /* Scale the weights so sums stay O(1) and sigmoid/tanh are not saturated. */
+    long long fan_in = weight_count(c) / c->f;
+    for (long long i = 0; i < weight_count(c); i++)
+        d.weight[i] *= (float)(2.0 / sqrt((double)fan_in));
+    return d;
+}
+
+static double act_ref(ActKind act, double x) {
+    switch (act) {
+    case ACT_RELU: return x > 0 ? x : 0;
+    case ACT_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
+    case ACT_LEAKY_RELU: return x > 0 ? x : 0.01 * x;
+    case ACT_SIGMOID: return 1 / (1 + exp(-x));
+    case ACT_TANH: return tanh(x);
+    default: return x;
+    }
+}
+
+/* The layer in double, canonical weights [KH][KW][Cin][F] (dense [in][out]). */
+static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
+    double s = c->bias ? d->bias[f] : 0.0;
+    int kh = c->kind == IR_DENSE ? 1 : c->kh, kw = c->kind == IR_DENSE ? 1 : c->kw;
+    for (int ky = 0; ky < kh; ky++)
+        for (int kx = 0; kx < kw; kx++)
+            for (int ch = 0; ch < c->ic; ch++) {
+                int iy = c->kind == IR_DENSE ? 0 : oy * c->sh + ky * c->dh;
+                int ix = c->kind == IR_DENSE ? 0 : ox * c->sw + kx * c->dw;
+                s += (double)d->input[((long long)iy * c->iw + ix) * c->ic + ch] *
+                     d->weight[(((long long)ky * kw + kx) * c->ic + ch) * c->f + f];
+            }
+    return act_ref(c->act, s);
+}
+
+static IrOp make_op(int k, const Data *d, const Target *t) {
+    const Case *c = &cases[k];
+    IrOp op = {.kind = c->kind, .kh = c->kh, .kw = c->kw, .sh = c->sh, .sw = c->sw, .dh = c->dh, .dw = c->dw,
+               .act = c->act, .alpha = 0.01f};
+    op.in_shape = c->kind == IR_DENSE ? shape_vector(c->ic) : shape_image(c->ih, c->iw, c->ic);
+    op.out_shape = c->kind == IR_DENSE ? shape_vector(c->f) : shape_image(out_h(c), out_w(c), c->f);
+    op.weight = (Tensor){.data = d->weight, .count = weight_count(c)};
+    if (c->bias)
+        op.bias = (Tensor){.data = d->bias, .count = c->f};
+    op.kernel = c->kind == IR_DENSE ? dense_simd_kernel(&op, t) : conv_simd_kernel(&op, t);
+    cr_assert_not_null(op.kernel, "no %s kernel for case %d", t->name, k);
+    op.kernel->pack(&op);
+    op.symbol_prefix = arena_printf("case%d", k);
+    return op;
+}
+
+static void write_floats(FILE *f, const char *decl, const float *v, long long n) {
+    fprintf(f, "%s[%lld] = {", decl, n);
+    for (long long i = 0; i < n; i++)
+        fprintf(f, "%s%.9g", i == 0 ? "\n    " : i % 8 ? ", " : ",\n    ", (double)v[i]);
+    fprintf(f, "};\n");
+}
+
+static void write_case(FILE *f, int k, const Target *t) {
+    Data d = case_data(k);
+    IrOp op = make_op(k, &d, t);
+    for (int i = 0; i < op.narrays; i++)
+        write_floats(f, arena_printf("static const float %s", ir_array_symbol(&op, i)), op.arrays[i].data,
+                     op.arrays[i].count);
+    write_floats(f, arena_printf("static const float case%d_input", k), d.input, in_count(&cases[k]));
+    fprintf(f, "static void case%d(const float *restrict in, float *restrict out) {\n", k);
+    Emitter e = {.out = f, .indent = 1, .line_start = true};
+    op.kernel->emit_body(&e, &op);
+    fprintf(f, "}\n\n");
+}
+
+/* One program running every case and writing all outputs to stdout. */
+static const char *write_program(const Target *t, const char *tag) {
+    const char *path = arena_printf(WORK_DIR "/cnnc_test_simd_%s_%d.c", tag, (int)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#include <stdio.h>\n#include \"%s\"\n\n", t->header);
+    for (int k = 0; k < NCASES; k++)
+        write_case(f, k, t);
+    fprintf(f, "static float out[1 << 16];\n\nint main(void) {\n");
+    for (int k = 0; k < NCASES; k++)
+        fprintf(f, "    case%d(case%d_input, out);\n    fwrite(out, sizeof(float), %lld, stdout);\n", k, k,
+                out_count(&cases[k]));
+    fprintf(f, "    return 0;\n}\n");
+    fclose(f);
+    return path;
+}
+
+static void check_outputs(FILE *run, const char *tag) {
+    for (int k = 0; k < NCASES; k++) {
+        const Case *c = &cases[k];
+        Data d = case_data(k);
+        float *got = arena_alloc((size_t)out_count(c) * sizeof *got);
+        cr_assert_eq(fread(got, sizeof *got, (size_t)out_count(c), run), (size_t)out_count(c),
+                     "%s: case %d: short output", tag, k);
+        for (int oy = 0; oy < out_h(c); oy++)
+            for (int ox = 0; ox < out_w(c); ox++)
+                for (int f = 0; f < c->f; f++) {
+                    double want = reference(c, &d, oy, ox, f);
+                    double have = got[((long long)oy * out_w(c) + ox) * c->f + f];
+                    cr_assert(fabs(have - want) <= 1e-4 * fmax(1.0, fabs(want)),
+                              "%s: case %d at (%d,%d,%d): got %.9g, want %.9g", tag, k, oy, ox, f, have, want);
+                }
+    }
+}
+
+/* Generate for target `name`, compile with `cc flags`, run under `runner`. */
+static void run_target(const char *name, const char *tag, const char *cc, const char *flags, const char *runner) {
+    const Target *t = target_by_name(name);
+    cr_assert_not_null(t);
+    const char *src = write_program(t, tag);
+    const char *exe = arena_printf(WORK_DIR "/cnnc_test_simd_%s_%d", tag, (int)getpid());
+    const char *cmd = arena_printf("%s -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror %s -I" RUNTIME_DIR
+                                   " %s -o %s -lm", cc, flags, src, exe);
+    cr_assert_eq(system(cmd), 0, "%s: compile failed: %s", tag, cmd);
+    FILE *run = popen(arena_printf("%s %s", runner, exe), "r");
+    cr_assert_not_null(run);
+    check_outputs(run, tag);
+    cr_assert_eq(pclose(run), 0, "%s: program failed", tag);
+    remove(src);
+    remove(exe);
+}
+
+static bool have_command(const char *name) {
+    return system(arena_printf("command -v %s >/dev/null 2>&1", name)) == 0;
+}
+
+Test(simd, sse4) {
+    if (!__builtin_cpu_supports("sse4.1"))
+        cr_skip_test("this CPU has no SSE4.1");
+    run_target("sse4", "sse4", "cc", "-msse4.1", "");
+}
+
+Test(simd, avx2) {
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        cr_skip_test("this CPU has no AVX2+FMA");
+    run_target("avx2", "avx2", "cc", "-mavx2 -mfma", "");
+}
+
+Test(simd, avx512) {
+    if (!__builtin_cpu_supports("avx512f"))
+        cr_skip_test("this CPU has no AVX-512F");
+    run_target("avx512", "avx512", "cc", "-mavx512f", "");
+}
+
+/* `auto` takes the scalar path without -m flags, then each x86 path. */
+Test(simd, auto_every_path) {
+    run_target("auto", "auto_scalar", "cc", "", "");
+    run_target("auto", "auto_sse4", "cc", "-msse4.1", "");
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        run_target("auto", "auto_avx2", "clang", "-mavx2 -mfma", "");
+    if (__builtin_cpu_supports("avx512f"))
+        run_target("auto", "auto_avx512", "cc", "-mavx512f", "");
+}
+
+Test(simd, neon) {
+    if (!have_command("aarch64-linux-gnu-gcc") || !have_command("qemu-aarch64"))
+        cr_skip_test("no aarch64-linux-gnu-gcc or qemu-aarch64: NEON not tested");
+    run_target("neon", "neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
+    run_target("auto", "auto_neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
+}
