@@ -9,8 +9,10 @@
 #include "cnnc.h"
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 static Tensor tensor(const float *values, long long count) {
     Tensor t = {.data = arena_alloc((size_t)count * sizeof(float)), .count = count, .ndims = 1};
@@ -423,4 +425,98 @@ Test(image, errors_name_the_problem) {
     cr_expect(strstr(err, "truncated") != NULL, "%s", err);
     cr_expect(!image_load("fixtures/images/not_an_image.pgm", &h, &w, &c, &px, err, sizeof err));
     cr_expect(strstr(err, "P2") != NULL, "%s", err);
+}
+
+/* ---------------------------------------------------------------- cnnc run */
+
+/* A model of one shape-preserving or flattening layer over `input`. */
+static Model *tiny_model(Shape input, bool chw, LayerKind kind) {
+    Model *m = arena_alloc(sizeof *m);
+    Layer *l = arena_alloc(sizeof *l);
+    *l = same_shape(kind, input);
+    if (kind == LAYER_FLATTEN)
+        l->out = shape_vector((int)shape_count(input));
+    *m = (Model){.name = "t", .input = input, .input_chw = chw, .layers = l, .nlayers = 1,
+                 .output = l->out, .weights_loaded = true};
+    return m;
+}
+
+static const char *temp_path(const char *name) {
+    return arena_printf("/tmp/cnnc_test_interp_%ld_%s", (long)getpid(), name);
+}
+
+static Tensor load_npy(const char *path, const char *want_shape_text, long long count) {
+    RawTensor raw;
+    Tensor t;
+    char err[256];
+    cr_assert(npy_load(path, &raw, err, sizeof err), "%s", err);
+    cr_assert(raw.dtype == DT_F32 && !raw.big_endian && !raw.fortran_order);
+    cr_assert(raw_to_tensor(&raw, &t, err, sizeof err), "%s", err);
+    cr_assert_eq(t.count, count, "%s: want shape %s", path, want_shape_text);
+    return t;
+}
+
+Test(run, image_to_npy_and_back, .init = cr_redirect_stdout) {
+    const char *a = temp_path("a.npy"), *b = temp_path("b.npy");
+    Model *m = tiny_model(shape_image(2, 3, 3), false, LAYER_DROPOUT);
+    cr_assert_eq(run_model(m, "fixtures/images/rgb.png", a), 0);
+    Tensor t = load_npy(a, "(2, 3, 3)", 18);
+    cr_expect(t.ndims == 3 && t.dims[0] == 2 && t.dims[1] == 3 && t.dims[2] == 3);
+    for (int i = 0; i < 18; i++)
+        cr_expect_eq(t.data[i], fixture_value(i / 9, i / 3 % 3, i % 3));
+    cr_assert_eq(run_model(m, a, b), 0); /* the .npy written is a valid input */
+    Tensor u = load_npy(b, "(2, 3, 3)", 18);
+    cr_expect_arr_eq(u.data, t.data, 18 * sizeof(float));
+    remove(a);
+    remove(b);
+}
+
+Test(run, chw_model_reads_images_in_chw_order, .init = cr_redirect_stdout) {
+    const char *a = temp_path("chw.npy");
+    Model *m = tiny_model(shape_image(2, 3, 3), true, LAYER_DROPOUT);
+    cr_assert_eq(run_model(m, "fixtures/images/rgb.ppm", a), 0);
+    Tensor t = load_npy(a, "(3, 2, 3)", 18);
+    cr_expect(t.dims[0] == 3 && t.dims[1] == 2 && t.dims[2] == 3);
+    for (int i = 0; i < 18; i++) /* i = (c*2 + y)*3 + x */
+        cr_expect_eq(t.data[i], fixture_value(i / 3 % 2, i % 3, i / 6));
+    remove(a);
+}
+
+Test(run, vector_output_prints_values_and_top_classes, .init = cr_redirect_stdout) {
+    const char *v = temp_path("v.npy");
+    cr_assert_eq(run_model(tiny_model(shape_image(2, 3, 1), false, LAYER_FLATTEN), "fixtures/images/gray.pgm", v), 0);
+    load_npy(v, "(6,)", 6);
+    cr_assert_eq(run_model(tiny_model(shape_vector(6), false, LAYER_RELU), v, NULL), 0);
+    fflush(stdout);
+    char text[4096] = "";
+    size_t n = fread(text, 1, sizeof text - 1, cr_get_redirected_stdout());
+    text[n] = '\0';
+    /* the image gray.pgm holds 0 20 40 60 80 100 */
+    cr_expect(strstr(text, "output 6 (6,)\n") != NULL, "%s", text);
+    cr_expect(strstr(text, "           0           20           40           60           80          100\n"),
+              "%s", text);
+    cr_expect(strstr(text, "top 5:\n  1. class 5: 100\n  2. class 4: 80\n") != NULL, "%s", text);
+    remove(v);
+}
+
+Test(run, wrong_inputs_are_errors, .init = cr_redirect_stdout) {
+    diag_reset();
+    FILE *sink = tmpfile();
+    diag_set_stream(sink);
+    const char *a = temp_path("wrong.npy");
+    cr_assert_eq(run_model(tiny_model(shape_image(2, 3, 1), false, LAYER_FLATTEN), "fixtures/images/gray.pgm", a), 0);
+    cr_expect_eq(run_model(tiny_model(shape_vector(5), false, LAYER_RELU), a, NULL), 1);
+    cr_expect_eq(run_model(tiny_model(shape_image(2, 3, 1), false, LAYER_RELU), "fixtures/images/rgb.png", NULL), 1);
+    cr_expect_eq(run_model(tiny_model(shape_image(2, 3, 1), false, LAYER_RELU), "fixtures/images/none.npy", NULL), 1);
+    cr_expect_eq(run_model(tiny_model(shape_image(2, 3, 1), false, LAYER_RELU), "fixtures/images/make_images.py", NULL), 1);
+    rewind(sink);
+    char text[2048] = "";
+    text[fread(text, 1, sizeof text - 1, sink)] = '\0';
+    cr_expect(strstr(text, "has shape (6,), expected (5,)") != NULL, "%s", text);
+    cr_expect(strstr(text, "is 2x3x3 (RGB), but the model's input is 2x3x1") != NULL, "%s", text);
+    cr_expect(strstr(text, "cannot read input 'fixtures/images/none.npy'") != NULL, "%s", text);
+    cr_expect(strstr(text, "unknown kind of file") != NULL, "%s", text);
+    diag_set_stream(stderr);
+    fclose(sink);
+    remove(a);
 }
