@@ -50,23 +50,25 @@ static int axis_out(int in, int k, int s, int d, bool same, int *before, int *af
     return floor_div(in + *before + *after - span, s) + 1;
 }
 
-static bool axis_fits(Layer *l, const char *axis, int in, int k, int s, int d, int before, int after, int out) {
+/* "height floor((2 + 0 + 0 - 3) / 1) + 1 = 0" for an axis below 1, else "". */
+static const char *axis_problem(const char *axis, int in, int k, int s, int d, int before, int after, int out) {
     if (out >= 1)
-        return true;
-    error_at(l->loc,
-             "layer '%s' has no output: its %s would be floor((%d + %d + %d - %d) / %d) + 1 = %d "
-             "(input %s, %s %dx%d, stride %dx%d, dilation %dx%d)",
-             l->name, axis, in, before, after, d * (k - 1) + 1, s, out, shape_str(l->in),
-             l->kind == LAYER_CONV2D ? "kernel" : "size", l->kh, l->kw, l->sh, l->sw, l->dh, l->dw);
-    return false;
+        return "";
+    return arena_printf("%s floor((%d + %d + %d - %d) / %d) + 1 = %d", axis, in, before, after, d * (k - 1) + 1, s, out);
 }
 
 /* Spatial output of a sliding window (conv or pool); false if below 1. */
 static bool window_out(Layer *l, bool same, int *oh, int *ow) {
     *oh = axis_out(l->in.h, l->kh, l->sh, l->dh, same, &l->pad_top, &l->pad_bottom);
     *ow = axis_out(l->in.w, l->kw, l->sw, l->dw, same, &l->pad_left, &l->pad_right);
-    bool ok = axis_fits(l, "height", l->in.h, l->kh, l->sh, l->dh, l->pad_top, l->pad_bottom, *oh);
-    return axis_fits(l, "width", l->in.w, l->kw, l->sw, l->dw, l->pad_left, l->pad_right, *ow) && ok;
+    if (*oh >= 1 && *ow >= 1)
+        return true;
+    const char *h = axis_problem("height", l->in.h, l->kh, l->sh, l->dh, l->pad_top, l->pad_bottom, *oh);
+    const char *w = axis_problem("width", l->in.w, l->kw, l->sw, l->dw, l->pad_left, l->pad_right, *ow);
+    error_at(l->loc, "layer '%s' has no output: %s%s%s (input %s, %s %dx%d, stride %dx%d, dilation %dx%d)",
+             l->name, h, *h && *w ? ", " : "", w, shape_str(l->in), l->kind == LAYER_CONV2D ? "kernel" : "size",
+             l->kh, l->kw, l->sh, l->sw, l->dh, l->dw);
+    return false;
 }
 
 static bool conv_infer(Layer *l, bool same) {

@@ -193,11 +193,12 @@ static int from_bundle(Found *f, const Layer *l, const Use *u, const WeightsCtx 
 }
 
 static void report_missing(const Layer *l, const Use *u) {
-    if (u->key)
-        error_at(l->loc, "layer '%s' has no '%s': give %s=[...] or %s=\"FILE.npy\", or name a bundle "
-                 "with a 'weights' statement", l->name, u->attr, u->attr, u->attr);
-    else
+    if (!u->key)
         error_at(l->loc, "%s layer '%s' needs '%s='", layer_kind_name(l->kind), l->name, u->attr);
+    else
+        error_at(l->loc, "layer '%s' has no %s: give %s=[...] or %s=\"FILE.npy\", or name a bundle "
+                 "in a 'weights' statement%s", l->name, u->role == T_BIAS ? "bias" : u->attr, u->attr,
+                 u->attr, u->role == T_BIAS ? ", or write bias=false" : "");
 }
 
 /* Finds the source of one tensor: 1 found, 0 absent, -1 error reported. */
@@ -239,13 +240,15 @@ static bool shape_matches(const Found *f, const Expect *e, bool broadcast) {
 }
 
 static void report_mismatch(const Layer *l, const Found *f, const Expect *e) {
-    const char *layout = e->ndims == 1 ? "" : f->torch ? "torch layout " : "keras layout ";
-    if (f->by_count)
-        error_at(f->loc, "%s has %lld values; expected %lld, a %s tensor in %s%s", f->what, f->t.count,
-                 expect_count(e), dims_str(e->dims, e->ndims), layout, e->layout);
+    const char *layout = e->ndims == 1 ? "" : arena_printf(" (%s layout %s)", f->torch ? "torch" : "keras", e->layout);
+    if (f->by_count && e->ndims == 1)
+        error_at(f->loc, "%s has %lld values; expected %lld", f->what, f->t.count, expect_count(e));
+    else if (f->by_count)
+        error_at(f->loc, "%s has %lld values; expected %lld, a %s tensor%s", f->what, f->t.count,
+                 expect_count(e), dims_str(e->dims, e->ndims), layout);
     else
-        error_at(f->loc, "%s has shape %s; expected %s (%s%s)", f->what, dims_str(f->t.dims, f->t.ndims),
-                 dims_str(e->dims, e->ndims), layout, e->layout);
+        error_at(f->loc, "%s has shape %s; expected %s%s", f->what, dims_str(f->t.dims, f->t.ndims),
+                 dims_str(e->dims, e->ndims), layout);
     if (f->from_bundle)
         note_at(l->loc, "needed by layer '%s' here", l->name);
 }
