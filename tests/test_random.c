@@ -16,6 +16,7 @@
  * for longer or different runs. */
 #include <criterion/criterion.h>
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -171,6 +172,11 @@ static void put_tensor(Text *t, Rng *r, const char *attr, long n, double scale) 
     put_values(t, r, n, -scale, scale);
 }
 
+/* Uniform weights with variance 1/fan_in keep activations O(1). */
+static double fan_in_scale(int fan_in) {
+    return sqrt(3.0 / fan_in);
+}
+
 static bool gen_conv(Text *t, Rng *r, GenShape *s) {
     Window w;
     Text attrs = {0};
@@ -197,7 +203,7 @@ static bool gen_conv(Text *t, Rng *r, GenShape *s) {
     put_activation_attr(t, r);
     if (chance(r, 0.3))
         put(t, " layout=torch");
-    put_tensor(t, r, "weights", (long)w.kh * w.kw * s->c * f, 1.5 / (w.kh * w.kw * s->c));
+    put_tensor(t, r, "weights", (long)w.kh * w.kw * s->c * f, fan_in_scale(w.kh * w.kw * s->c));
     if (chance(r, 0.15))
         put(t, " bias=false");
     else
@@ -238,7 +244,7 @@ static void gen_dense(Text *t, Rng *r, GenShape *s) {
     put_activation_attr(t, r);
     if (chance(r, 0.3))
         put(t, " layout=torch");
-    put_tensor(t, r, "weights", (long)s->c * units, 1.5 / s->c);
+    put_tensor(t, r, "weights", (long)s->c * units, fan_in_scale(s->c));
     if (chance(r, 0.15))
         put(t, " bias=false");
     else
