@@ -216,3 +216,149 @@ Test(lower, relu_layer_fuses_into_conv_after_pad) {
     cr_assert_eq(ir->bufs[ir->ops[1].out].kind, BUF_OUTPUT);
     cr_assert_eq(ir_workspace_bytes(ir), 5 * 5 * 4);   /* the padded 5x5 copy */
 }
+
+/* ------------------------------------ .cnn text end to end vs interp_run */
+
+static unsigned rng_state;
+
+/* Deterministic values in [-1, 1] with four decimals. */
+static double next_random(void) {
+    rng_state = rng_state * 1103515245u + 12345u;
+    return (double)((rng_state >> 8) % 20001) / 10000.0 - 1.0;
+}
+
+/* "[v v v ...]" of n values in [lo, lo + 2*half]. */
+static const char *random_list(int n, double lo, double half) {
+    char *s = arena_strdup("[");
+    for (int i = 0; i < n; i++)
+        s = arena_printf("%s%s%.4f", s, i ? " " : "", lo + half * (next_random() + 1.0));
+    return arena_printf("%s]", s);
+}
+#define R(n) random_list(n, -1.0, 1.0)      /* in [-1, 1] */
+#define POS(n) random_list(n, 0.5, 0.5)     /* in [0.5, 1.5] */
+
+static Model *checked_model(const char *text) {
+    diag_reset();
+    Program *prog = parse_program(srcfile_from_string("tests/model.cnn", text));
+    Model *m = check_program(prog, true);
+    cr_assert_eq(diag_error_count(), 0, "model did not check:\n%s", text);
+    return m;
+}
+
+/* Runs the model as generated C (target, gcc and clang) and with the
+ * reference interpreter on a random input; outputs must agree to 1e-4. */
+static void assert_matches_interp(const char *text, const char *target, bool standalone) {
+    Model *m = checked_model(text);
+    long long n_in = shape_count(m->input), n_out = shape_count(m->output);
+    float *input = arena_alloc((size_t)n_in * sizeof *input);
+    for (long long i = 0; i < n_in; i++)
+        input[i] = (float)(next_random() * 2.0);
+    float *want = arena_alloc((size_t)n_out * sizeof *want);
+    interp_run(m, input, want);
+    const char *dir = tmpdir_new();
+    Ir *ir = lower_and_plan(m, target);
+    EmitOptions opts = options(target, standalone);
+    write_model(ir, &opts, dir);
+    write_driver(m, input, dir);
+    float *got = compile_and_run(m, dir, "gcc", "");
+    assert_close(got, want, (int)n_out);
+    got = compile_and_run(m, dir, "clang", "");
+    assert_close(got, want, (int)n_out);
+    run(arena_printf("rm -rf %s", dir));
+}
+
+/* rescale folded into an unpadded conv, batchnorm folded into the conv,
+ * relu fused, padded maxpool, flatten chw folded into a dense, batchnorm on
+ * a vector after tanh folded into the next dense, softmax. */
+static const char *folding_model(void) {
+    return arena_printf(
+        "model t\ninput 6x6x2\n"
+        "rescale scale=[0.5, 2] offset=[1, -1]\n"
+        "c1: conv2d filters=3 kernel=3 weights=%s bias=%s\n"
+        "bn: batchnorm gamma=%s beta=%s mean=%s var=%s\n"
+        "relu\n"
+        "maxpool size=3 stride=2 padding=1\n"
+        "flatten order=chw\ndropout rate=0.5\n"
+        "d1: dense units=4 weights=%s bias=%s activation=tanh\n"
+        "bn2: batchnorm gamma=%s beta=%s mean=%s var=%s\n"
+        "d2: dense units=3 weights=%s bias=%s activation=softmax\n",
+        R(54), R(3), POS(3), R(3), R(3), POS(3), R(48), R(4), POS(4), R(4), R(4), POS(4), R(12), R(3));
+}
+
+/* C-H-W input and output, padded strided dilated conv with leaky relu,
+ * avg pools with and without count_pad, relu6. */
+static const char *padding_model(void) {
+    return arena_printf(
+        "model t\ninput 5x7x3 order=chw\n"
+        "conv2d filters=4 kernel=3x2 stride=2x1 dilation=1x2 padding=same activation=leaky_relu alpha=0.2 weights=%s bias=%s\n"
+        "avgpool size=2 stride=1 padding=1\n"
+        "avgpool size=3 stride=2 padding=1 count_pad=true\n"
+        "relu6\n",
+        R(72), R(4));
+}
+
+/* normalize kept before a padded conv, sigmoid, softmax over channels, a
+ * per-position bias, global pools, flatten chw as a transpose. */
+static const char *pooling_model(void) {
+    return arena_printf(
+        "model t\ninput 4x4x3\n"
+        "normalize mean=[0.1, 0.2, 0.3] std=[0.5, 2, 1]\n"
+        "conv2d filters=5 kernel=1 padding=1 activation=sigmoid weights=%s bias=%s\n"
+        "softmax\n"
+        "conv2d filters=2 kernel=3 stride=2 weights=%s bias=%s\n"
+        "tanh\n"
+        "flatten order=chw\n",
+        R(15), R(5), R(90), R(8));
+}
+
+static const char *global_model(void) {
+    return arena_printf(
+        "model t\ninput 5x5x4\n"
+        "conv2d filters=6 kernel=2 bias=false activation=relu weights=%s\n"
+        "global_avgpool\n"
+        "rescale scale=%s offset=0.5\n"
+        "dense units=3 weights=%s bias=%s\n"
+        "leaky_relu\n",
+        R(96), POS(6), R(18), R(3));
+}
+
+Test(e2e_emit, folding_matches_interpreter) {
+    rng_state = 1;
+    assert_matches_interp(folding_model(), "scalar", false);
+}
+
+Test(e2e_emit, padding_and_chw_match_interpreter) {
+    rng_state = 2;
+    assert_matches_interp(padding_model(), "scalar", true);
+}
+
+Test(e2e_emit, pooling_matches_interpreter) {
+    rng_state = 3;
+    assert_matches_interp(pooling_model(), "scalar", false);
+}
+
+Test(e2e_emit, global_pool_matches_interpreter) {
+    rng_state = 4;
+    assert_matches_interp(global_model(), "scalar", false);
+}
+
+Test(e2e_emit, global_maxpool_and_identity_model) {
+    rng_state = 5;
+    assert_matches_interp("model t\ninput 3x3x2\nglobal_maxpool\n", "scalar", false);
+    assert_matches_interp("model t\ninput 2x2x2\ndropout\nflatten\nlinear\n", "scalar", true);
+}
+
+Test(lower, folds_affines_batchnorm_and_flatten) {
+    rng_state = 1;
+    Ir *ir = lower_and_plan(checked_model(folding_model()), "scalar");
+    /* conv(+rescale, +bn, +relu), maxpool, dense(tanh), dense(+bn2), softmax */
+    IrOpKind kinds[] = {IR_CONV, IR_MAXPOOL, IR_DENSE, IR_DENSE, IR_SOFTMAX};
+    cr_assert_eq(ir->nops, 5);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(ir->ops[i].kind, kinds[i], "op %d is %s", i, ir_kind_name(ir->ops[i].kind));
+    cr_assert_eq(ir->ops[0].nfused, 3);
+    cr_assert_eq(ir->ops[0].act, ACT_RELU);
+    cr_assert_eq(ir->ops[3].nfused, 1);
+    cr_assert_str_eq(ir->ops[3].fused[0]->name, "bn2");
+    cr_assert_eq(ir->bufs[ir->ops[0].in].kind, BUF_INPUT);
+}
