@@ -181,7 +181,7 @@ static char *link_harness(const char *dir, const Toolchain *tc, char **names, co
         free(objs);
         objs = more;
     }
-    char *cmd = format("cd '%s/%s' && %s %s -DHARNESS_MODELS='\"models.inc\"' %s/harness.c "
+    char *cmd = format("cd '%s/%s' && %s %s -I. -DHARNESS_MODELS='\"models.inc\"' %s/harness.c "
                        "%s/npyio.c%s -o harness -lm%s", dir, tc->label, tc->cc, flags, e2e_dir(),
                        e2e_dir(), objs, strstr(tc->cc, "aarch64") ? " -static" : "");
     int status = run_command(cmd, &out);
