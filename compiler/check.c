@@ -20,7 +20,8 @@ typedef struct Checker {
     VEC(Layer) layers;
     VEC(Loc) name_locs;           /* where each layer's name was given (or its head) */
     const Stmt *model_stmt, *input_stmt, *weights_stmt;
-    bool seen_layer, reported_no_input;
+    const Stmt *first_layer;
+    bool seen_unknown_head;       /* a mistyped layer: "no layers" would be noise */
     bool shape_known;             /* cur is the input of the next layer */
     bool after_syntax_error;      /* no more shape checking */
     Shape cur;
@@ -410,11 +411,8 @@ static void track_flatten(Checker *c, const Layer *l) {
 }
 
 static void check_layer(Checker *c, const Stmt *s, LayerKind kind) {
-    if (!c->input_stmt && !c->reported_no_input) {
-        error_at(s->head_loc, "'input' must come before the first layer");
-        c->reported_no_input = true;
-    }
-    c->seen_layer = true;
+    if (!c->first_layer)
+        c->first_layer = s;
     if (s->after_syntax_error)
         c->after_syntax_error = true;
     if (c->after_syntax_error)
@@ -431,6 +429,13 @@ static void check_layer(Checker *c, const Stmt *s, LayerKind kind) {
 }
 
 /* ---- model-level statements ---- */
+
+static void before_layers(const Checker *c, const Stmt *s) {
+    if (!c->first_layer)
+        return;
+    error_at(s->head_loc, "'%s' must come before the first layer", s->head);
+    note_at(c->first_layer->head_loc, "the first layer is here");
+}
 
 static bool once(const Stmt *s, const Stmt **seen) {
     if (*seen) {
@@ -482,8 +487,7 @@ static void check_input(Checker *c, const Stmt *s) {
     const Attr *by_spec[MAX_ATTRS];
     no_label(s);
     collect_attrs(s, specs, "input", by_spec);
-    if (c->seen_layer)
-        error_at(s->head_loc, "'input' must come before the first layer");
+    before_layers(c, s);
     if (!once(s, &c->input_stmt))
         return;
     if (s->nargs < 1) {
@@ -501,7 +505,7 @@ static void check_input(Checker *c, const Stmt *s) {
     if (order.flatten_chw && c->m->input.rank == 1)
         error_at(by_spec[0]->val.loc, "order=chw needs an image input; '%s' is a vector", val_text(&s->args[0]));
     c->cur = c->m->input;
-    c->shape_known = !c->seen_layer && !s->after_syntax_error;
+    c->shape_known = !c->first_layer && !s->after_syntax_error;
 }
 
 static void load_bundle(Checker *c, const Value *v) {
@@ -523,8 +527,7 @@ static void check_weights(Checker *c, const Stmt *s) {
     const Attr *by_spec[MAX_ATTRS];
     no_label(s);
     collect_attrs(s, specs, "weights", by_spec);
-    if (c->seen_layer)
-        error_at(s->head_loc, "'weights' must come before the first layer");
+    before_layers(c, s);
     if (!once(s, &c->weights_stmt))
         return;
     Layer unused = {0};
@@ -542,7 +545,8 @@ static void check_weights(Checker *c, const Stmt *s) {
         load_bundle(c, v);
 }
 
-static void unknown_head(const Stmt *s) {
+static void unknown_head(Checker *c, const Stmt *s) {
+    c->seen_unknown_head = true;
     const char *heads[LAYER_KIND_COUNT + 3] = {"model", "input", "weights"};
     for (int i = 0; i < LAYER_KIND_COUNT; i++)
         heads[3 + i] = layer_kind_name((LayerKind)i);
@@ -564,7 +568,7 @@ static void check_stmt(Checker *c, const Stmt *s) {
     else if (op_by_keyword(s->head, &kind))
         check_layer(c, s, kind);
     else
-        unknown_head(s);
+        unknown_head(c, s);
 }
 
 /* The file stem as an identifier: non-identifier characters become '_', and
@@ -581,9 +585,9 @@ static const char *default_model_name(const char *path) {
 
 static void finish(Checker *c) {
     Loc top = {c->prog->file, 1, 1, 1};
-    if (!c->prog->syntax_errors && !c->input_stmt && !c->reported_no_input)
+    if (!c->prog->syntax_errors && !c->input_stmt)
         error_at(top, "the model has no 'input' statement (input HxWxC or input N)");
-    else if (!c->prog->syntax_errors && c->input_stmt && !c->seen_layer)
+    else if (!c->prog->syntax_errors && !c->first_layer && !c->seen_unknown_head)
         error_at(c->input_stmt->head_loc, "the model has no layers after 'input'");
     c->m->layers = c->layers.items;
     c->m->nlayers = c->layers.len;
