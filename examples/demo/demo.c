@@ -42,6 +42,6 @@ int main(void) {
             putchar(shade(output[y * N + x], max));
         putchar('\n');
     }
-    printf("output max %.4f, at the disc's rim (blurred step 255 -> Laplacian)\n", max);
+    printf("strongest edge response: %.4f\n", max);
     return 0;
 }
