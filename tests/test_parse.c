@@ -304,6 +304,12 @@ Test(parse, crlf_file_without_final_newline) {
     assert_loc(attr_val(nth_stmt(p, 3), "units")->loc, 6, 13, 1);
 }
 
+Test(parse, byte_order_mark_is_blank) {
+    Program *p = parse_ok("\xEF\xBB\xBFmodel m\n");
+    cr_assert_str_eq(p->stmts->head, "model");
+    assert_loc(p->stmts->loc, 1, 2, 5);
+}
+
 Test(parse, empty_and_comment_only_files) {
     cr_assert_null(parse_ok("")->stmts);
     cr_assert_null(parse_ok("# nothing\n\n   \n")->stmts);
@@ -345,12 +351,16 @@ static const char *const error_cases[][2] = {
     {"k 1.2.3\n", "t.cnn:1:3: error: malformed number '1.2.3'"},
     {"k 3abc\n", "t.cnn:1:3: error: malformed number '3abc'"},
     {"k 1-2\n", "t.cnn:1:3: error: malformed number '1-2'"},
+    {"k 1e5x2\n", "t.cnn:1:3: error: malformed number '1e5x2'"},
+    {"k [,1]\n", "t.cnn:1:4: error: unexpected ',', expected a number or ']'"},
     {"k 1e999\n", "t.cnn:1:3: error: number '1e999' is out of range"},
     {"k 1x2x3x4x5x6x7x8x9\n", "t.cnn:1:3: error: shape '1x2x3x4x5x6x7x8x9' has more than 8 dimensions"},
     {"k 99999999999x2\n", "t.cnn:1:3: error: dimension too large in shape '99999999999x2'"},
     {"u \\ v\n", "t.cnn:1:3: error: '\\' continues a statement only as the last thing on a line"},
     {"x ]\n", "t.cnn:1:3: error: unexpected ']', expected a value, ':' or end of line"},
     {"x [1 2\n", "t.cnn:1:3: error: missing ']' to close this list"},
+    {"x [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+     "t.cnn:1:35: error: lists nested more than 32 deep"},
 };
 
 Test(parse, error_messages) {
