@@ -42,6 +42,13 @@ void emit(Emitter *e, const char *fmt, ...) {
     }
 }
 
+/* Text that keeps its own layout (brace lines of the C++ guard, pasted
+ * runtime headers): written as is, outside the indentation rules. */
+static void emit_verbatim(Emitter *e, const char *text, int len) {
+    fwrite(text, 1, (size_t)len, e->out);
+    e->line_start = len > 0 && text[len - 1] == '\n';
+}
+
 const char *ir_array_symbol(const IrOp *op, int i) {
     return arena_printf("%s_%s", op->symbol_prefix, op->arrays[i].tensor);
 }
@@ -67,7 +74,8 @@ static void emit_header(const Ir *ir, const EmitOptions *opts, Emitter *e) {
     emit(e, " * Input %s, output %s (%s order, float32). */\n", shape_str(ir->model->input),
          shape_str(ir->model->output), ir->model->input_chw ? "C-H-W" : "H-W-C");
     emit(e, "#ifndef %s_H_INCLUDED\n#define %s_H_INCLUDED\n\n", P, P);
-    emit(e, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    const char *open = "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+    emit_verbatim(e, open, (int)strlen(open));
     emit(e, "#define %s_INPUT_SIZE %lld /* floats in one input */\n", P, shape_count(ir->model->input));
     emit(e, "#define %s_OUTPUT_SIZE %lld /* floats in one output */\n", P,
          shape_count(ir->model->output));
@@ -79,7 +87,8 @@ static void emit_header(const Ir *ir, const EmitOptions *opts, Emitter *e) {
     emit(e, " * caller (may be NULL when the size is 0).  input and output need float\n");
     emit(e, " * alignment only and must not overlap ws or each other. */\n");
     emit(e, "void %s_infer_ws(const float *input, float *output, void *ws);\n\n", p);
-    emit(e, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+    const char *close = "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+    emit_verbatim(e, close, (int)strlen(close));
 }
 
 /* ------------------------------------------------------------ front, includes */
@@ -108,8 +117,8 @@ static void paste_runtime(Emitter *e, const char *name, const char **done, int *
         char inc[128];
         if (sscanf(line, "#include \"%127[^\"]\"", inc) == 1 && *ndone < 16)
             paste_runtime(e, arena_strdup(inc), done, ndone);
-        else /* verbatim: the header keeps its own indentation */
-            fprintf(e->out, "%.*s\n", len, line);
+        else
+            emit_verbatim(e, line, len + (end != NULL));
         line += len + (end != NULL);
     }
 }
@@ -200,18 +209,27 @@ static void declare_external_arrays(const Ir *ir, Emitter *e) {
 static const char *padding_text(const Layer *l) {
     if (!(l->pad_top || l->pad_bottom || l->pad_left || l->pad_right))
         return "valid";
+    if (l->pad_top == l->pad_bottom && l->pad_top == l->pad_left && l->pad_top == l->pad_right)
+        return arena_printf("%d", l->pad_top);
     return arena_printf("[%d,%d,%d,%d]", l->pad_top, l->pad_bottom, l->pad_left, l->pad_right);
+}
+
+/* "2", or "2x1" when the two directions differ. */
+static const char *pair_text(int a, int b) {
+    return a == b ? arena_printf("%d", a) : arena_printf("%dx%d", a, b);
 }
 
 /* The attributes worth reading next to the code, from the source layer. */
 static const char *layer_attributes(const Layer *l) {
     switch (l->kind) {
     case LAYER_CONV2D:
-        return arena_printf(", kernel %dx%d, stride %dx%d, dilation %dx%d, padding %s", l->kh, l->kw,
-                            l->sh, l->sw, l->dh, l->dw, padding_text(l));
+        return arena_printf(", kernel %dx%d, stride %s%s, padding %s", l->kh, l->kw,
+                            pair_text(l->sh, l->sw),
+                            l->dh * l->dw > 1 ? arena_printf(", dilation %s", pair_text(l->dh, l->dw)) : "",
+                            padding_text(l));
     case LAYER_MAXPOOL: case LAYER_AVGPOOL:
-        return arena_printf(", size %dx%d, stride %dx%d, padding %s%s", l->kh, l->kw, l->sh, l->sw,
-                            padding_text(l), l->count_pad ? ", count_pad" : "");
+        return arena_printf(", size %dx%d, stride %s, padding %s%s", l->kh, l->kw,
+                            pair_text(l->sh, l->sw), padding_text(l), l->count_pad ? ", count_pad" : "");
     case LAYER_FLATTEN:
         return ", order chw";
     default:
@@ -219,23 +237,32 @@ static const char *layer_attributes(const Layer *l) {
     }
 }
 
+/* What part of its layer an op is, when it is not the whole layer. */
+static const char *op_role(const IrOp *op) {
+    if (op->kind == IR_PAD)
+        return " (zero padding)";
+    if (op->kind == IR_SOFTMAX && op->layer->kind != LAYER_SOFTMAX)
+        return " (activation softmax)";
+    return NULL;
+}
+
 static void emit_op_comment(const Ir *ir, const EmitOptions *opts, Emitter *e, const IrOp *op) {
     const char *src = base_name(opts->source_name);
-    const char *what;
     if (op->layer)
-        what = arena_printf("%s:%d %s %s", src, op->layer->line, op->layer->name,
-                            layer_kind_name(op->layer->kind));
+        emit(e, "/* %s:%d %s %s%s", src, op->layer->line, op->layer->name,
+             layer_kind_name(op->layer->kind), op_role(op) ? op_role(op) : "");
     else
-        what = arena_printf("%s %s order chw", src, ir->bufs[op->in].kind == BUF_INPUT ? "input" : "output");
-    emit(e, "/* %s %s -> %s", what, shape_str(op->in_shape), shape_str(op->out_shape));
-    if (op->layer && op->kind != IR_PAD)
+        emit(e, "/* %s %s order chw", src, ir->bufs[op->in].kind == BUF_INPUT ? "input" : "output");
+    Shape in = op->kind == IR_CONV ? op->layer->in : op->in_shape;   /* not the padded copy */
+    emit(e, " %s -> %s", shape_str(in), shape_str(op->out_shape));
+    if (op->layer && !op_role(op))
         emit(e, "%s", layer_attributes(op->layer));
     if ((op->kind == IR_CONV || op->kind == IR_DENSE) && op->act != ACT_LINEAR)
         emit(e, ", %s", act_name(op->act));
     for (int i = 0; i < op->nfused; i++)
-        emit(e, ", + %s:%d %s %s", src, op->fused[i]->line, op->fused[i]->name,
+        emit(e, "%s line %d %s %s", i ? "," : "; fused:", op->fused[i]->line, op->fused[i]->name,
              layer_kind_name(op->fused[i]->kind));
-    emit(e, "%s */\n", op->kind == IR_PAD ? " (zero borders)" : "");
+    emit(e, " */\n");
 }
 
 static void emit_function(const Ir *ir, const EmitOptions *opts, Emitter *e, const IrOp *op) {

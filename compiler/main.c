@@ -22,13 +22,14 @@ typedef struct Options {
     const char *output_path;   /* cnnc run */
     bool run;
     bool summary;
+    bool weights_c;            /* --weights-c: arrays in OUT_weights.c */
     DumpKind dump;
     EmitOptions emit;
 } Options;
 
 static const char usage_text[] =
     "usage: cnnc MODEL.cnn [-o OUT.c] [--target=auto|scalar|sse4|avx2|avx512|neon]\n"
-    "                      [--standalone]\n"
+    "                      [--standalone] [--weights-c]\n"
     "       cnnc MODEL.cnn --summary\n"
     "       cnnc MODEL.cnn --dump=tokens|ast|shapes|ir\n"
     "       cnnc run MODEL.cnn --input IN.npy|IN.pgm|IN.ppm|IN.png [--output OUT.npy]\n"
@@ -43,6 +44,7 @@ static const char help_text[] =
     "  --target=T          SIMD flavour of the emitted code (default auto: the\n"
     "                      best path the C compiler enables, scalar fallback)\n"
     "  --standalone        emitted C needs no runtime files at all\n"
+    "  --weights-c         put the weights in a second file, OUT_weights.c\n"
     "  --summary           layer table: shapes, parameters, MACs, memory\n"
     "  --dump=PHASE        print tokens, ast, shapes or ir and stop\n"
     "  run MODEL --input IN [--output OUT.npy]\n"
@@ -105,6 +107,8 @@ static Options parse_args(int argc, char **argv) {
                 usage_error("unknown target '%s' (auto, scalar, sse4, avx2, avx512, neon)", t);
         } else if (!strcmp(a, "--standalone")) {
             o.emit.standalone = true;
+        } else if (!strcmp(a, "--weights-c")) {
+            o.weights_c = true;
         } else if (!strcmp(a, "--summary")) {
             o.summary = true;
         } else if (is_option(a, "--dump")) {
@@ -147,30 +151,42 @@ static FILE *open_temp(const char *final_path, char **tmp_path) {
     return f;
 }
 
-/* Writes both files through temporaries; renames them only if all went well. */
+/* OUT.c → OUT_weights.c (--weights-c). */
+static const char *weights_path(const char *c_path) {
+    int stem = (int)strlen(c_path) - (ends_with(c_path, ".c") ? 2 : 0);
+    return arena_printf("%.*s_weights.c", stem, c_path);
+}
+
+/* Writes the .c, the .h (and the weights .c) through temporaries; renames
+ * them only if all went well. */
 static int write_outputs(const Ir *ir, Options *o) {
-    const char *c_path, *h_path;
-    output_paths(o, &c_path, &h_path);
-    const char *slash = strrchr(h_path, '/');
-    o->emit.header_name = slash ? slash + 1 : h_path;
-    char *c_tmp, *h_tmp;
-    FILE *c = open_temp(c_path, &c_tmp);
-    FILE *h = c ? open_temp(h_path, &h_tmp) : NULL;
-    if (!c || !h) {
-        if (c) {
-            fclose(c);
-            remove(c_tmp);
-        }
-        return 1;
+    const char *paths[3];
+    char *tmps[3] = {NULL, NULL, NULL};
+    FILE *files[3] = {NULL, NULL, NULL};
+    output_paths(o, &paths[0], &paths[1]);
+    int n = 2;
+    if (o->weights_c)
+        paths[n++] = weights_path(paths[0]);
+    const char *slash = strrchr(paths[1], '/');
+    o->emit.header_name = slash ? slash + 1 : paths[1];
+    bool opened = true, failed = false;
+    for (int i = 0; i < n && opened; i++)
+        opened = (files[i] = open_temp(paths[i], &tmps[i])) != NULL;
+    if (opened) {
+        o->emit.weights_out = files[2];
+        emit_c(ir, &o->emit, files[0], files[1]);
     }
-    emit_c(ir, &o->emit, c, h);
-    bool failed = ferror(c) | ferror(h);
-    failed |= fclose(c) != 0;
-    failed |= fclose(h) != 0;
-    if (failed || rename(c_tmp, c_path) || rename(h_tmp, h_path)) {
-        error_plain("cannot write '%s': %s", c_path, strerror(errno));
-        remove(c_tmp);
-        remove(h_tmp);
+    for (int i = 0; i < n; i++)
+        if (files[i])
+            failed |= (ferror(files[i]) != 0) | (fclose(files[i]) != 0);
+    for (int i = 0; i < n && opened && !failed; i++)
+        failed = rename(tmps[i], paths[i]) != 0;
+    if (opened && failed)
+        error_plain("cannot write '%s': %s", paths[0], strerror(errno));
+    if (!opened || failed) {
+        for (int i = 0; i < n; i++)
+            if (tmps[i])
+                remove(tmps[i]);
         return 1;
     }
     return 0;
