@@ -129,6 +129,8 @@ typedef struct Program {
     int syntax_errors;
 } Program;
 
+/* The scanner/parser state and the ast_* builders the grammar actions call
+ * are private to the front end: grammar/parser.y declares them (parser.h). */
 SrcFile *srcfile_load(const char *path);   /* NULL (errno set) on failure */
 SrcFile *srcfile_from_string(const char *path, const char *text);
 Program *parse_program(const SrcFile *file);   /* syntax errors → diag */
