@@ -234,6 +234,7 @@ Test(parse, nested_multiline_list_with_commas_and_blanks) {
     const Value *w = attr_val(p->stmts, "weights");
     assert_items(w, expect, 9);
     assert_loc(w->loc, 1, 35, 1);
+    cr_assert_str_eq(w->text, "[...]");
     assert_items(attr_val(p->stmts, "bias"), (double[]){0.5}, 1);
     cr_assert_eq(count_stmts(p), 2);
 }
