@@ -362,3 +362,164 @@ Test(lower, folds_affines_batchnorm_and_flatten) {
     cr_assert_str_eq(ir->ops[3].fused[0]->name, "bn2");
     cr_assert_eq(ir->bufs[ir->ops[0].in].kind, BUF_INPUT);
 }
+
+/* ------------------------------------------------- plan and object file */
+
+/* Work buffers alive at the same time never share bytes, unless one runs
+ * in place over the other; offsets are 64-byte aligned; all fit. */
+static void assert_plan_sound(const Ir *ir) {
+    for (int a = 0; a < ir->nbufs; a++) {
+        const IrBuf *x = &ir->bufs[a];
+        if (x->kind != BUF_WORK)
+            continue;
+        cr_assert_eq(x->offset % 64, 0);
+        cr_assert_leq(x->offset + x->floats * 4, ir->workspace_bytes);
+        for (int b = a + 1; b < ir->nbufs; b++) {
+            const IrBuf *y = &ir->bufs[b];
+            bool alive_together = x->first <= y->last && y->first <= x->last;
+            bool in_place = x->shares == b || y->shares == a;
+            if (y->kind != BUF_WORK || !alive_together || in_place)
+                continue;
+            bool apart = x->offset + x->floats * 4 <= y->offset || y->offset + y->floats * 4 <= x->offset;
+            cr_assert(apart, "b%d and b%d overlap", a, b);
+        }
+    }
+}
+
+Test(plan, live_buffers_never_overlap) {
+    const char *(*models[])(void) = {folding_model, padding_model, pooling_model, global_model};
+    for (int i = 0; i < 4; i++) {
+        rng_state = (unsigned)i + 1;
+        assert_plan_sound(lower_and_plan(checked_model(models[i]()), "scalar"));
+    }
+}
+
+/* conv(relu) → sigmoid: the sigmoid cannot fuse, so it runs in place;
+ * then a dense reads it.  Three live regions at the pad. */
+Test(plan, elementwise_op_runs_in_place) {
+    rng_state = 9;
+    Model *m = checked_model(arena_printf(
+        "model t\ninput 4x4x2\nconv2d filters=2 kernel=3 padding=1 activation=relu weights=%s bias=%s\n"
+        "sigmoid\nflatten\ndense units=2 weights=%s bias=%s\n", R(36), R(2), R(64), R(2)));
+    Ir *ir = lower_and_plan(m, "scalar");
+    cr_assert_eq(ir->nops, 4);
+    const IrOp *act = &ir->ops[2];
+    cr_assert_eq(act->kind, IR_ACT);
+    cr_assert_eq(ir->bufs[act->out].shares, act->in);
+    cr_assert_eq(ir->bufs[act->out].offset, ir->bufs[act->in].offset);
+    /* pad 6x6x2 at 0, conv out 4x4x2 (128 bytes) after it at 320 */
+    cr_assert_eq(ir->bufs[ir->ops[1].out].offset, 320);
+    cr_assert_eq(ir_workspace_bytes(ir), 448);
+    assert_plan_sound(ir);
+}
+
+Test(plan, summary_lowering_needs_no_weights) {
+    rng_state = 1;
+    Model *m = checked_model(folding_model());
+    Model shapes_only = *m;
+    shapes_only.weights_loaded = false;
+    Ir *with = lower_and_plan(m, "scalar"), *without = lower_and_plan(&shapes_only, "scalar");
+    cr_assert_eq(ir_workspace_bytes(without), ir_workspace_bytes(with));
+    cr_assert_eq(without->nops, with->nops);
+    cr_assert_null(without->ops[0].arrays[0].data);
+    cr_assert_eq(without->ops[0].arrays[0].count, 54);
+}
+
+static const char *shell_output(const char *cmd) {
+    FILE *p = popen(cmd, "r");
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = '\0';
+    pclose(p);
+    return arena_strdup(buf);
+}
+
+Test(emit, object_has_no_allocator_and_exact_static_workspace) {
+    rng_state = 4;
+    Model *m = checked_model(global_model());
+    const char *dir = tmpdir_new();
+    Ir *ir = lower_and_plan(m, "scalar");
+    EmitOptions opts = options("scalar", false);
+    write_model(ir, &opts, dir);
+    cr_assert_eq(run(arena_printf("cd %s && gcc %s -I%s -c model.c", dir, strict_flags, runtime_dir())), 0);
+    const char *undefined = shell_output(arena_printf("nm -u %s/model.o", dir));
+    cr_assert_null(strstr(undefined, "alloc"), "%s", undefined);
+    cr_assert_null(strstr(undefined, "free"), "%s", undefined);
+    const char *sym = shell_output(arena_printf("nm -S %s/model.o | grep ' t_workspace$'", dir));
+    unsigned long long addr, size;
+    cr_assert_eq(sscanf(sym, "%llx %llx", &addr, &size), 2, "%s", sym);
+    cr_assert_gt(ir_workspace_bytes(ir), 0);
+    cr_assert_eq((long long)size, ir_workspace_bytes(ir));
+    const char *h = shell_output(arena_printf("grep WORKSPACE_SIZE %s/model.h", dir));
+    cr_assert_not_null(strstr(h, arena_printf("#define T_WORKSPACE_SIZE %lld ", ir_workspace_bytes(ir))));
+    run(arena_printf("rm -rf %s", dir));
+}
+
+/* ------------------------------------------------ determinism and golden */
+
+typedef struct Emitted {
+    char *c, *h;
+} Emitted;
+
+static Emitted emit_to_memory(const Model *m, const char *target) {
+    Emitted out;
+    size_t c_len, h_len;
+    FILE *c = open_memstream(&out.c, &c_len), *h = open_memstream(&out.h, &h_len);
+    EmitOptions opts = options(target, false);
+    emit_c(lower_and_plan(m, target), &opts, c, h);
+    fclose(c);
+    fclose(h);
+    return out;
+}
+
+Test(emit, same_input_gives_identical_bytes) {
+    rng_state = 2;
+    Model *m = checked_model(padding_model());
+    Emitted a = emit_to_memory(m, "scalar"), b = emit_to_memory(m, "scalar");
+    cr_assert_str_eq(a.c, b.c);
+    cr_assert_str_eq(a.h, b.h);
+    free(a.c), free(a.h), free(b.c), free(b.h);
+}
+
+static const char *read_text(const char *path) {
+    size_t len;
+    const char *text = read_whole_file(path, &len);
+    return text ? text : "";
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Compares with tests/golden/NAME.c and .h; CNNC_UPDATE_GOLDEN=1 rewrites them. */
+static void assert_golden(const char *name, const Model *m) {
+    Emitted out = emit_to_memory(m, "scalar");
+    const char *c_path = arena_printf("golden/%s.c", name), *h_path = arena_printf("golden/%s.h", name);
+    if (getenv("CNNC_UPDATE_GOLDEN")) {
+        write_text(c_path, out.c);
+        write_text(h_path, out.h);
+    }
+    cr_assert_str_eq(out.c, read_text(c_path), "%s differs (CNNC_UPDATE_GOLDEN=1 to accept)", c_path);
+    cr_assert_str_eq(out.h, read_text(h_path), "%s differs (CNNC_UPDATE_GOLDEN=1 to accept)", h_path);
+    free(out.c), free(out.h);
+}
+
+Test(golden, tiny_dense) { assert_golden("tiny_dense", dense_model()); }
+
+Test(golden, edges) {
+    assert_golden("edges", checked_model(
+        "model edges\ninput 8x8x1\n"
+        "blur: conv2d filters=1 kernel=3 padding=same bias=false weights=[\n"
+        "    1/16 2/16 1/16\n    2/16 4/16 2/16\n    1/16 2/16 1/16 ]\n"
+        "edge: conv2d filters=1 kernel=3 padding=same bias=false weights=[\n"
+        "    0 1 0\n    1 -4 1\n    0 1 0 ]\n"
+        "relu\n"));
+}
+
+Test(golden, folding) {
+    rng_state = 1;
+    assert_golden("folding", checked_model(folding_model()));
+}

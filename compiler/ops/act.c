@@ -39,14 +39,20 @@ static void emit_act(Emitter *e, const IrOp *op) {
 /* Over the channels at each position (a vector is one position):
  * subtract the max, exponentiate, divide by the sum. */
 static void emit_softmax(Emitter *e, const IrOp *op) {
-    int c = op->out_shape.c;
-    emit(e, "for (int p = 0; p < %d; p++) {\n", op->out_shape.h * op->out_shape.w);
-    emit(e, "const float *x = in + p * %d;\nfloat *y = out + p * %d;\n", c, c);
+    int c = op->out_shape.c, positions = op->out_shape.h * op->out_shape.w;
+    if (positions > 1) {
+        emit(e, "for (int p = 0; p < %d; p++) {\n", positions);
+        emit(e, "const float *x = in + p * %d;\nfloat *y = out + p * %d;\n", c, c);
+    } else {
+        emit(e, "const float *x = in;\nfloat *y = out;\n");
+    }
     emit(e, "float max = x[0];\n");
     emit(e, "for (int c = 1; c < %d; c++) {\nmax = x[c] > max ? x[c] : max;\n}\n", c);
     emit(e, "float sum = 0.0f;\n");
     emit(e, "for (int c = 0; c < %d; c++) {\ny[c] = cnnc_expf(x[c] - max);\nsum += y[c];\n}\n", c);
-    emit(e, "for (int c = 0; c < %d; c++) {\ny[c] = y[c] / sum;\n}\n}\n", c);
+    emit(e, "for (int c = 0; c < %d; c++) {\ny[c] = y[c] / sum;\n}\n", c);
+    if (positions > 1)
+        emit(e, "}\n");
 }
 
 static void emit_affine(Emitter *e, const IrOp *op) {

@@ -37,12 +37,14 @@ static void emit_dense(Emitter *e, const IrOp *op) {
     emit(e, "for (int o = 0; o < %d; o++) {\n", op->out_shape.c);
     emit(e, "const float *w = %s + o * %d;\n", ir_array_symbol(op, 0), n_in);
     emit(e, "float acc = 0.0f;\n");
-    if (blocks) {
+    if (n_in <= DENSE_BLOCK) {
+        emit(e, "for (int i = 0; i < %d; i++) {\nacc += in[i] * w[i];\n}\n", n_in);
+    } else if (blocks) {
         emit(e, "for (int b = 0; b < %d; b++) {\n", blocks);
         emit_partial(e, arena_printf("b * %d", DENSE_BLOCK), arena_printf("b * %d + %d", DENSE_BLOCK, DENSE_BLOCK));
         emit(e, "}\n");
     }
-    if (tail < n_in) {
+    if (n_in > DENSE_BLOCK && tail < n_in) {
         emit(e, "{\n");
         emit_partial(e, arena_printf("%d", tail), arena_printf("%d", n_in));
         emit(e, "}\n");
