@@ -1,0 +1,281 @@
+"""bench.py — runs every row of the benchmark and writes bench/RESULTS.md.
+
+Called by run.sh after it has installed the peers and built cnnc; it can be
+run again on its own (`/usr/bin/python3 bench/bench.py [--models a,b] [--seconds S]`).
+
+For each example model it prepares the shared weights and input (prepare.py),
+then measures, single thread, batch 1, in-process, pinned with `taskset`:
+cnnc's generated C for every target this CPU runs, oneDNN, ONNX Runtime,
+PyTorch and the textbook loops; plus the core's FMA peak.  A row that fails
+prints `n/a: reason` and the rest goes on.  Every output is checked against
+the float64 PyTorch reference with SPEC §3's measure, |got - exp| / max(1, |exp|).
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import report
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+OUT = os.path.join(BENCH, "out")
+BIN = os.path.join(OUT, "bin")
+SRC = os.path.join(BENCH, "src")
+PYTHON = "/usr/bin/python3"
+MODELS = ["lenet5", "mnist", "cifar", "flowers", "policy"]
+
+# cnnc targets: gcc flags, and the /proc/cpuinfo flags the CPU needs to run them.
+TARGETS = {
+    "scalar": ([], []),
+    "sse4": (["-msse4.2"], ["sse4_1", "sse4_2"]),
+    "avx2": (["-mavx2", "-mfma"], ["avx2", "fma"]),
+    "avx512": (["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"],
+               ["avx512f", "avx512bw", "avx512dq", "avx512vl"]),
+    "auto": (["-march=native"], []),
+}
+
+
+class RowFailed(Exception):
+    pass
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run(cmd, timeout, env=None, cwd=None):
+    """stdout of cmd; RowFailed with the last line of stderr when it fails."""
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        raise RowFailed(f"timed out after {timeout} s")
+    except OSError as e:
+        raise RowFailed(str(e))
+    if p.returncode != 0:
+        lines = [line for line in p.stderr.splitlines() if line.strip()]
+        raise RowFailed(f"exit {p.returncode}: {lines[-1][:160] if lines else 'no message'}")
+    return p.stdout
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def cpu_model():
+    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    match = re.search(r"Model name:\s*(.+)", out)
+    return match.group(1).strip() if match else platform.processor()
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.cpu = str(args.cpu)
+        self.env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                        BENCH_SECONDS=str(args.seconds))
+        self.rows, self.compile_rows, self.peak = [], [], {}
+        self.cnnc = os.path.join(OUT, "build", "compiler", "cnnc")
+
+    def pinned(self, cmd):
+        return ["taskset", "-c", self.cpu] + cmd
+
+    # ---- tools ------------------------------------------------------------
+    def build_tools(self):
+        os.makedirs(BIN, exist_ok=True)
+        c_flags = ["-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra"]
+        builds = {
+            "naive": ["gcc"] + c_flags + [os.path.join(SRC, "naive.c"), "-lm"],
+            "peak": ["gcc"] + c_flags + [os.path.join(SRC, "peak.c")],
+            "onednn": ["g++", "-O2", "-std=c++17", os.path.join(SRC, "onednn.cpp"), "-ldnnl"],
+        }
+        for name, cmd in builds.items():
+            try:
+                run(cmd + ["-o", os.path.join(BIN, name)], 300)
+            except RowFailed as e:
+                log(f"bench: building {name} failed: {e}")
+
+    def measure_peak(self):
+        try:
+            out = run(self.pinned([os.path.join(BIN, "peak")]), 120)
+            self.peak = {m.group(1): float(m.group(2)) for m in re.finditer(r"isa=(\w+) gflops=([\d.]+)", out)}
+        except RowFailed as e:
+            log(f"bench: FMA peak: n/a: {e}")
+        log(f"bench: FMA peak {self.peak}")
+
+    # ---- rows -------------------------------------------------------------
+    def timed(self, cmd, timeout=300):
+        out = run(self.pinned(cmd), timeout, env=self.env)
+        match = re.search(r"median_us=([\d.]+) min_us=([\d.]+) iters=(\d+)", out)
+        if not match:
+            raise RowFailed("no timing line in output")
+        return float(match.group(1)), int(match.group(3)), out
+
+    def error(self, model_dir, output_path):
+        ref = np.fromfile(os.path.join(model_dir, "ref64.bin"), "<f8")
+        got = np.fromfile(output_path, "<f4").astype(np.float64)
+        if got.size != ref.size:
+            raise RowFailed(f"output has {got.size} values, expected {ref.size}")
+        return float(np.max(np.abs(got - ref) / np.maximum(1.0, np.abs(ref))))
+
+    def add_row(self, model, impl, measure):
+        """Runs measure() -> (median µs, output path, note); records the row."""
+        row = dict(model=model, impl=impl)
+        try:
+            median, output, note = measure()
+            row.update(us=median, err=self.error(os.path.join(OUT, "models", model), output), note=note)
+            log(f"bench: {model:8} {impl:28} {median:12.2f} µs  err {row['err']:.1e}  {note}")
+        except RowFailed as e:
+            row["na"] = str(e)
+            log(f"bench: {model:8} {impl:28} n/a: {e}")
+        self.rows.append(row)
+
+    def best_of(self, variants):
+        """The fastest of several configurations of one peer: (µs, output, note)."""
+        results, failures = [], []
+        for name, fn in variants:
+            try:
+                median, output = fn()
+                results.append((median, output, name))
+            except RowFailed as e:
+                failures.append(f"{name}: {e}")
+        if not results:
+            raise RowFailed("; ".join(failures))
+        median, output, name = min(results)
+        others = ", ".join(f"{n} {m:.1f}" for m, _, n in sorted(results) if n != name)
+        return median, output, name + (f" (vs {others})" if others else "")
+
+    def cnnc_row(self, model, meta, target):
+        flags, needs = TARGETS[target]
+        work = os.path.join(OUT, "gen", model, target)
+        os.makedirs(work, exist_ok=True)
+        c_file = os.path.join(work, f"{model}.c")
+        t0 = time.perf_counter()
+        run([self.cnnc, os.path.join(OUT, "models", model, "model.cnn"), f"--target={target}", "-o", c_file], 300)
+        gen_s = time.perf_counter() - t0
+        stats = self.compile_stats(c_file, flags)
+        stats.update(model=model, target=target, cnnc_s=gen_s)
+        self.compile_rows.append(stats)
+        name, prefix = meta["name"], meta["name"].upper()
+        exe = os.path.join(work, "harness")
+        run(["gcc", "-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L"] + flags +
+            ["-I", SRC, "-I", work, "-I", os.path.join(ROOT, "runtime"),
+             f'-DCNNC_HEADER="{model}.h"', f"-DINFER={name}_infer",
+             f"-DIN_SIZE={prefix}_INPUT_SIZE", f"-DOUT_SIZE={prefix}_OUTPUT_SIZE",
+             os.path.join(SRC, "harness.c"), stats.pop("object"), "-o", exe, "-lm"], 300)
+        output = os.path.join(work, "output.bin")
+        median, _, _ = self.timed([exe, os.path.join(OUT, "models", model, "input.bin"), output])
+        return median, output, ""
+
+    def compile_stats(self, c_file, flags):
+        """gcc -O2 of the generated file: CPU seconds, peak RSS, object size."""
+        obj = c_file[:-2] + ".o"
+        cmd = ["/usr/bin/time", "-v", "gcc", "-O2", "-std=c11"] + flags + \
+              ["-I", os.path.join(ROOT, "runtime"), "-c", c_file, "-o", obj]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=self.args.compile_timeout)
+        except subprocess.TimeoutExpired:
+            raise RowFailed(f"gcc -O2 took over {self.args.compile_timeout} s")
+        if p.returncode != 0:
+            lines = [line for line in p.stderr.splitlines() if "error" in line]
+            raise RowFailed(f"gcc failed: {lines[0][:160] if lines else p.returncode}")
+        user = float(re.search(r"User time \(seconds\): ([\d.]+)", p.stderr).group(1))
+        system = float(re.search(r"System time \(seconds\): ([\d.]+)", p.stderr).group(1))
+        rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
+        size_out = subprocess.run(["size", obj], capture_output=True, text=True).stdout.splitlines()
+        with open(c_file, encoding="utf-8", errors="replace") as f:
+            lines = sum(1 for _ in f)
+        return dict(lines=lines, gcc_s=user + system, gcc_mb=rss_kb / 1024,
+                    obj_bytes=int(size_out[1].split()[3]), object=obj)
+
+    def onednn_variant(self, model, algo):
+        model_dir = os.path.join(OUT, "models", model)
+        output = os.path.join(OUT, "runs", f"{model}.onednn-{algo}.bin")
+        median, _, _ = self.timed([os.path.join(BIN, "onednn"), model_dir,
+                                   os.path.join(model_dir, "input.bin"), output, algo])
+        return median, output
+
+    def torch_variant(self, model, variant):
+        output = os.path.join(OUT, "runs", f"{model}.torch-{variant}.bin")
+        median, _, _ = self.timed([PYTHON, os.path.join(BENCH, "torch_bench.py"),
+                                   os.path.join(OUT, "models", model), output, variant])
+        return median, output
+
+    def ort_row(self, model, meta):
+        model_dir = os.path.join(OUT, "models", model)
+        output = os.path.join(OUT, "runs", f"{model}.ort.bin")
+        dims = ",".join(str(d) for d in meta["input_nchw"])
+        median, _, _ = self.timed(["node", os.path.join(SRC, "ort.js"), os.path.join(model_dir, "model.onnx"),
+                                   os.path.join(model_dir, "input_nchw.bin"), dims, output])
+        return median, output, ""
+
+    def naive_row(self, model):
+        model_dir = os.path.join(OUT, "models", model)
+        output = os.path.join(OUT, "runs", f"{model}.naive.bin")
+        median, _, _ = self.timed([os.path.join(BIN, "naive"), model_dir,
+                                   os.path.join(model_dir, "input_nchw.bin"), output])
+        return median, output, ""
+
+    def bench_model(self, model):
+        model_dir = os.path.join(OUT, "models", model)
+        try:
+            run([PYTHON, os.path.join(BENCH, "prepare.py"), os.path.join(ROOT, "examples", f"{model}.cnn"),
+                 model_dir], 600)
+        except RowFailed as e:
+            log(f"bench: {model}: preparing failed, no rows: {e}")
+            return
+        with open(os.path.join(model_dir, "meta.json")) as f:
+            meta = json.load(f)
+        self.macs[model] = meta["macs"]
+        flags = cpu_flags()
+        for target, (_, needs) in TARGETS.items():
+            if all(n in flags for n in needs):
+                self.add_row(model, f"cnnc {target}", lambda t=target: self.cnnc_row(model, meta, t))
+        self.add_row(model, "oneDNN", lambda: self.best_of(
+            [(a, lambda a=a: self.onednn_variant(model, a)) for a in ("direct", "auto")]))
+        self.add_row(model, "ONNX Runtime", lambda: self.ort_row(model, meta))
+        self.add_row(model, "PyTorch", lambda: self.best_of(
+            [(v, lambda v=v: self.torch_variant(model, v)) for v in ("frozen", "optimized")]))
+        self.add_row(model, "textbook loops", lambda: self.naive_row(model))
+
+    def run_all(self):
+        os.makedirs(os.path.join(OUT, "runs"), exist_ok=True)
+        self.macs = {}
+        self.build_tools()
+        self.measure_peak()
+        for model in self.args.models:
+            self.bench_model(model)
+        with open(os.path.join(OUT, "results.json"), "w") as f:
+            json.dump(dict(rows=self.rows, compile=self.compile_rows, peak=self.peak, macs=self.macs), f, indent=1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated example names")
+    parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per row (after warm-up)")
+    parser.add_argument("--cpu", type=int, default=1 if os.cpu_count() > 1 else 0, help="core to pin to")
+    parser.add_argument("--compile-timeout", type=int, default=300, help="seconds allowed for gcc per file")
+    parser.add_argument("--results", default=os.path.join(BENCH, "RESULTS.md"))
+    args = parser.parse_args()
+    args.models = [m for m in args.models.split(",") if m]
+    bench = Bench(args)
+    started = time.time()
+    bench.run_all()
+    text = report.render(bench, cpu_model(), time.time() - started)
+    print(text)
+    with open(args.results, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

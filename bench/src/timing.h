@@ -1,0 +1,73 @@
+/* timing.h — the one measuring loop every in-process C/C++ runner shares.
+ *
+ * Warm up (at least 5 calls and 0.2 s), then time calls one by one with
+ * CLOCK_MONOTONIC until the budget is spent (at least 15 and at most 20000
+ * calls) and report the median, which shrugs off the odd preemption on a
+ * shared machine better than the mean.  The result line is parsed by bench.py:
+ *   median_us=… min_us=… iters=…
+ */
+#ifndef BENCH_TIMING_H
+#define BENCH_TIMING_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef void (*bench_fn)(void *ctx);
+
+static double bench_now_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e6 + t.tv_nsec * 1e-3;
+}
+
+static int bench_compare(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Seconds of timed calls: $BENCH_SECONDS, default 1. */
+static double bench_budget_us(void) {
+    const char *s = getenv("BENCH_SECONDS");
+    return (s ? atof(s) : 1.0) * 1e6;
+}
+
+static void bench_measure(bench_fn fn, void *ctx) {
+    enum { MIN_ITERS = 15, MAX_ITERS = 20000 };
+    static double samples[MAX_ITERS];
+    double start = bench_now_us(), budget = bench_budget_us();
+    for (int i = 0; i < 5 || bench_now_us() - start < 2e5; i++)
+        fn(ctx);
+    int n = 0;
+    start = bench_now_us();
+    while (n < MIN_ITERS || (n < MAX_ITERS && bench_now_us() - start < budget)) {
+        double t0 = bench_now_us();
+        fn(ctx);
+        samples[n++] = bench_now_us() - t0;
+    }
+    qsort(samples, (size_t)n, sizeof samples[0], bench_compare);
+    printf("median_us=%.3f min_us=%.3f iters=%d\n", samples[n / 2], samples[0], n);
+}
+
+/* Reads exactly n floats from path; exits with a message otherwise. */
+static float *bench_read_floats(const char *path, size_t n) {
+    FILE *f = fopen(path, "rb");
+    float *v = (float *)malloc(n * sizeof *v + 64);
+    if (!f || !v || fread(v, sizeof *v, n, f) != n) {
+        fprintf(stderr, "cannot read %zu floats from %s\n", n, path);
+        exit(1);
+    }
+    fclose(f);
+    return v;
+}
+
+static void bench_write_floats(const char *path, const float *v, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(v, sizeof *v, n, f) != n) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(1);
+    }
+    fclose(f);
+}
+
+#endif

@@ -1,0 +1,68 @@
+"""torch_bench.py — the PyTorch peer.
+
+    torch_bench.py MODEL_DIR OUTPUT.bin frozen|optimized
+
+Builds the model of MODEL_DIR/model.cnn (the same module prepare.py exported
+to ONNX) in float32, traces it with TorchScript and then either freezes it
+(torch.jit.freeze) or also lets torch.jit.optimize_for_inference rewrite it
+(which moves convolutions to oneDNN tensors: PyTorch's own conv heuristic
+sends small batch-1 3x3 convolutions to its slow im2col path, and Debian's
+build has a generic BLAS).  bench.py runs both and keeps the faster, as a
+careful user would.  It times single calls under torch.inference_mode() with
+one intra-op and one inter-op thread.
+Warm-up and the median follow src/timing.h; the result line has its format.
+The Python call overhead (some µs) is part of the number: that is what a
+PyTorch user pays per inference.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+torch.set_num_interop_threads(1)
+
+import cnnfile  # noqa: E402  (after the thread settings, before any op runs)
+import torchnet  # noqa: E402
+import weights  # noqa: E402
+
+
+def measure(fn):
+    warm_start = time.perf_counter()
+    i = 0
+    while i < 5 or time.perf_counter() - warm_start < 0.2:
+        out = fn()
+        i += 1
+    budget = float(os.environ.get("BENCH_SECONDS", "1"))
+    samples, start = [], time.perf_counter()
+    while len(samples) < 15 or (len(samples) < 20000 and time.perf_counter() - start < budget):
+        t0 = time.perf_counter_ns()
+        out = fn()
+        samples.append((time.perf_counter_ns() - t0) / 1e3)
+    samples.sort()
+    print(f"median_us={samples[len(samples) // 2]:.3f} min_us={samples[0]:.3f} iters={len(samples)}")
+    return out
+
+
+def main(model_dir, output_path, variant):
+    reader = cnnfile.read_cnn(os.path.join(model_dir, "model.cnn"))
+    tensors = weights.resolve(reader, model_dir)
+    net = torchnet.Net(reader, tensors, torch.float32).eval()
+    with open(os.path.join(model_dir, "meta.json")) as f:
+        shape = json.load(f)["input_nchw"]
+    x = torch.from_numpy(np.fromfile(os.path.join(model_dir, "input_nchw.bin"), "<f4").reshape(shape))
+    with torch.no_grad():
+        traced = torch.jit.trace(net, x)
+        script = torch.jit.optimize_for_inference(traced) if variant == "optimized" else torch.jit.freeze(traced)
+    with torch.inference_mode():
+        out = measure(lambda: script(x))
+    out.numpy().astype("<f4").tofile(output_path)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[3] not in ("frozen", "optimized"):
+        sys.exit("usage: torch_bench.py MODEL_DIR OUTPUT.bin frozen|optimized")
+    main(*sys.argv[1:])
