@@ -10,6 +10,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <dirent.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -519,4 +520,54 @@ Test(run, wrong_inputs_are_errors, .init = cr_redirect_stdout) {
     diag_set_stream(stderr);
     fclose(sink);
     remove(a);
+}
+
+/* ------------------------------------------------ PyTorch fixtures, via .cnn */
+
+static float *load_floats(const char *path, long long *count) {
+    RawTensor raw;
+    Tensor t;
+    char err[256];
+    cr_assert(npy_load(path, &raw, err, sizeof err) && raw_to_tensor(&raw, &t, err, sizeof err), "%s: %s",
+              path, err);
+    *count = t.count;
+    return t.data;
+}
+
+/* Largest |got - want| / max(1, |want|) of one fixture model. */
+static double fixture_error(const char *dir) {
+    diag_reset();
+    SrcFile *src = srcfile_load(arena_printf("%s/model.cnn", dir));
+    cr_assert(src, "%s: no model.cnn", dir);
+    Model *m = check_program(parse_program(src), true);
+    cr_assert_eq(diag_error_count(), 0, "%s: the model does not check", dir);
+    long long n_in, n_out;
+    float *in = load_floats(arena_printf("%s/input.npy", dir), &n_in);
+    float *want = load_floats(arena_printf("%s/expected.npy", dir), &n_out);
+    cr_assert(n_in == shape_count(m->input) && n_out == shape_count(m->output), "%s: sizes", dir);
+    float *got = arena_alloc((size_t)n_out * sizeof(float));
+    interp_run(m, in, got);
+    double worst = 0;
+    for (long long i = 0; i < n_out; i++)
+        worst = fmax(worst, fabs(got[i] - want[i]) / fmax(1, fabs(want[i])));
+    return worst;
+}
+
+/* Every model in tests/fixtures/models against PyTorch (float64), with a
+ * margin 100x tighter than the SPEC's 1e-4 for generated code (the double
+ * computation differs from the expected values by float rounding only). */
+Test(interp, matches_pytorch_on_every_fixture_model) {
+    DIR *d = opendir("fixtures/models");
+    cr_assert(d, "fixtures/models is missing");
+    int models = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *dir = arena_printf("fixtures/models/%s", e->d_name);
+        if (e->d_name[0] == '.' || access(arena_printf("%s/model.cnn", dir), R_OK))
+            continue;
+        double err = fixture_error(dir);
+        cr_expect(err <= 1e-6, "%s: relative error %g", e->d_name, err);
+        models++;
+    }
+    closedir(d);
+    cr_expect(models >= 10, "only %d fixture models found", models);
 }
