@@ -571,3 +571,26 @@ Test(interp, matches_pytorch_on_every_fixture_model) {
     closedir(d);
     cr_expect(models >= 10, "only %d fixture models found", models);
 }
+
+/* Parses and checks a model with inline weights, then interprets it. */
+static void run_text(const char *text, const float *in, float *out) {
+    diag_reset();
+    Model *m = check_program(parse_program(srcfile_from_string("t.cnn", text)), true);
+    cr_assert_eq(diag_error_count(), 0, "%s", text);
+    interp_run(m, in, out);
+}
+
+/* The checker resolves padding=same (TensorFlow rule) to top 0, bottom 1,
+ * left 0, right 1 here: ceil(4/2) = 2 outputs, total (2-1)*2 + 3 - 4 = 1. */
+Test(interp, same_padding_from_cnn_text_with_and_without_count_pad) {
+    float in[16], out[4];
+    for (int i = 0; i < 16; i++)
+        in[i] = (float)i; /* rows 0 1 2 3 / 4 5 6 7 / 8 9 10 11 / 12 13 14 15 */
+    run_text("input 4x4x1\navgpool size=3 stride=2 padding=same\n", in, out);
+    /* 3x3 real cells 0..10: 45/9; 2x3: 39/6; 3x2: 66/6; 2x2: 50/4 */
+    expect_values(out, (const double[]){5, 6.5, 11, 12.5}, 4);
+    run_text("input 4x4x1\navgpool size=3 stride=2 padding=same count_pad=true\n", in, out);
+    expect_values(out, (const double[]){5, 39 / 9.0, 66 / 9.0, 50 / 9.0}, 4);
+    run_text("input 4x4x1\nmaxpool size=3 stride=2 padding=same\n", in, out);
+    expect_values(out, (const double[]){10, 11, 14, 15}, 4);
+}
