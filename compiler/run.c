@@ -77,10 +77,10 @@ static float *read_npy_input(const Model *m, const char *path) {
 }
 
 /* H-W-C pixels to the caller's order (C-H-W when order=chw). */
-static float *to_model_order(const Model *m, const float *px) {
+static float *to_model_order(const Model *m, float *px) {
     Shape s = m->input;
     if (!m->input_chw)
-        return (float *)px;
+        return px;
     float *out = arena_alloc((size_t)shape_count(s) * sizeof(float));
     for (int y = 0; y < s.h; y++)
         for (int x = 0; x < s.w; x++)
