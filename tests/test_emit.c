@@ -229,10 +229,17 @@ static double next_random(void) {
 
 /* "[v v v ...]" of n values in [lo, lo + 2*half]. */
 static const char *random_list(int n, double lo, double half) {
-    char *s = arena_strdup("[");
+    char *text;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    fputc('[', f);
     for (int i = 0; i < n; i++)
-        s = arena_printf("%s%s%.4f", s, i ? " " : "", lo + half * (next_random() + 1.0));
-    return arena_printf("%s]", s);
+        fprintf(f, "%s%.4f", i ? " " : "", lo + half * (next_random() + 1.0));
+    fputc(']', f);
+    fclose(f);
+    const char *list = arena_strdup(text);
+    free(text);
+    return list;
 }
 #define R(n) random_list(n, -1.0, 1.0)      /* in [-1, 1] */
 #define POS(n) random_list(n, 0.5, 0.5)     /* in [0.5, 1.5] */
@@ -243,6 +250,20 @@ static Model *checked_model(const char *text) {
     Model *m = check_program(prog, true);
     cr_assert_eq(diag_error_count(), 0, "model did not check:\n%s", text);
     return m;
+}
+
+/* C compiler flags that enable a target's instructions (this machine has
+ * them all up to avx512f). */
+static const char *target_flags(const char *target) {
+    if (!strcmp(target, "sse4"))
+        return "-msse4.1";
+    if (!strcmp(target, "avx2"))
+        return "-mavx2 -mfma";
+    if (!strcmp(target, "avx512"))
+        return "-mavx512f -mfma";
+    if (!strcmp(target, "auto"))
+        return "-march=native";
+    return "";
 }
 
 /* Runs the model as generated C (target, gcc and clang) and with the
@@ -260,9 +281,10 @@ static void assert_matches_interp(const char *text, const char *target, bool sta
     EmitOptions opts = options(target, standalone);
     write_model(ir, &opts, dir);
     write_driver(m, input, dir);
-    float *got = compile_and_run(m, dir, "gcc", "");
+    const char *flags = target_flags(target);
+    float *got = compile_and_run(m, dir, "gcc", flags);
     assert_close(got, want, (int)n_out);
-    got = compile_and_run(m, dir, "clang", "");
+    got = compile_and_run(m, dir, "clang", flags);
     assert_close(got, want, (int)n_out);
     run(arena_printf("rm -rf %s", dir));
 }
@@ -346,6 +368,24 @@ Test(e2e_emit, global_maxpool_and_identity_model) {
     rng_state = 5;
     assert_matches_interp("model t\ninput 3x3x2\nglobal_maxpool\n", "scalar", false);
     assert_matches_interp("model t\ninput 2x2x2\ndropout\nflatten\nlinear\n", "scalar", true);
+}
+
+/* The SIMD kernels plug in through choose_kernel: same models, same answers. */
+Test(e2e_emit, simd_targets_match_interpreter) {
+    const char *(*models[])(void) = {folding_model, padding_model, pooling_model, global_model};
+    const char *targets[] = {"auto", "avx2"};
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < 4; i++) {
+            rng_state = (unsigned)i + 1;
+            assert_matches_interp(models[i](), targets[t], false);
+        }
+}
+
+/* 30000 inputs: blocked partial sums keep the dense inside the tolerance. */
+Test(e2e_emit, long_dense_dot_product) {
+    rng_state = 7;
+    assert_matches_interp(arena_printf("model t\ninput 30000\ndense units=2 weights=%s bias=%s\n",
+                                       random_list(60000, 0.0, 0.5), R(2)), "scalar", false);
 }
 
 Test(lower, folds_affines_batchnorm_and_flatten) {
