@@ -11,6 +11,7 @@
 #include "cnnc.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -98,20 +99,29 @@ static void collect_attrs(const Stmt *s, const AttrSpec *specs, const char *what
     }
 }
 
-static bool is_pos_int(const Value *v) { return v->kind == VAL_NUMBER && v->is_int && v->num >= 1 && v->num <= 1e9; }
+/* Every size, stride and padding is at most this, so that shape arithmetic
+ * stays far from int overflow. */
+#define MAX_SIZE (1 << 24)
+
+static bool is_pos_int(const Value *v) { return v->kind == VAL_NUMBER && v->is_int && v->num >= 1 && v->num <= MAX_SIZE; }
 
 static bool read_pos_int(const Attr *a, int *out) {
-    if (!is_pos_int(&a->val)) {
-        error_at(a->val.loc, "'%s' must be a positive integer, not '%s'", a->name, val_text(&a->val));
+    const Value *v = &a->val;
+    if (v->kind == VAL_NUMBER && v->is_int && v->num > MAX_SIZE) {
+        error_at(v->loc, "'%s' is too large: %s (at most %d)", a->name, val_text(v), MAX_SIZE);
+        return false;
+    }
+    if (!is_pos_int(v)) {
+        error_at(v->loc, "'%s' must be a positive integer, not '%s'", a->name, val_text(v));
         return false;
     }
     *out = (int)a->val.num;
     return true;
 }
 
-static bool dims_positive(const Value *v) {
+static bool dims_in_range(const Value *v, int lo) {
     for (int i = 0; i < v->ndims; i++)
-        if (v->dims[i] < 1)
+        if (v->dims[i] < lo || v->dims[i] > MAX_SIZE)
             return false;
     return true;
 }
@@ -123,7 +133,7 @@ static bool read_pair(const Attr *a, int *h, int *w) {
         *h = *w = (int)v->num;
         return true;
     }
-    if (v->kind == VAL_SHAPE && v->ndims == 2 && dims_positive(v)) {
+    if (v->kind == VAL_SHAPE && v->ndims == 2 && dims_in_range(v, 1)) {
         *h = v->dims[0];
         *w = v->dims[1];
         return true;
@@ -132,7 +142,7 @@ static bool read_pair(const Attr *a, int *h, int *w) {
     return false;
 }
 
-static bool is_nonneg_int(double x) { return x >= 0 && x <= 1e9 && x == floor(x); }
+static bool is_nonneg_int(double x) { return x >= 0 && x <= MAX_SIZE && x == floor(x); }
 
 static bool read_padding_list(const Value *v, Layer *l) {
     if (v->nitems != 4)
@@ -158,7 +168,7 @@ static bool read_padding(const Attr *a, Layer *l, bool *same) {
         l->pad_top = l->pad_bottom = l->pad_left = l->pad_right = (int)v->num;
         return true;
     }
-    if (v->kind == VAL_SHAPE && v->ndims == 2) {
+    if (v->kind == VAL_SHAPE && v->ndims == 2 && dims_in_range(v, 0)) {
         l->pad_top = l->pad_bottom = v->dims[0];
         l->pad_left = l->pad_right = v->dims[1];
         return true;
@@ -467,15 +477,19 @@ static void check_model(Checker *c, const Stmt *s) {
 }
 
 static bool read_input_shape(Checker *c, const Value *v) {
-    if (v->kind == VAL_SHAPE && v->ndims == 3 && dims_positive(v)) {
-        c->m->input = shape_image(v->dims[0], v->dims[1], v->dims[2]);
-        return true;
+    if (v->kind == VAL_SHAPE && v->ndims == 3 && dims_in_range(v, 1)) {
+        if ((double)v->dims[0] * v->dims[1] * v->dims[2] <= INT_MAX) {
+            c->m->input = shape_image(v->dims[0], v->dims[1], v->dims[2]);
+            return true;
+        }
+        error_at(v->loc, "input %s is too large (at most %d elements)", val_text(v), INT_MAX);
+        return false;
     }
     if (is_pos_int(v)) {
         c->m->input = shape_vector((int)v->num);
         return true;
     }
-    if (v->kind == VAL_SHAPE && v->ndims == 2 && dims_positive(v))
+    if (v->kind == VAL_SHAPE && v->ndims == 2 && dims_in_range(v, 1))
         error_at(v->loc, "'input' takes HxWxC or N, not '%s'; did you mean '%sx1'?", val_text(v), val_text(v));
     else
         error_at(v->loc, "'input' takes HxWxC or N with positive sizes, not '%s'", val_text(v));

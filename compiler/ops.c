@@ -8,6 +8,7 @@
  * cnnc.h, a row here, and its lowering. */
 #include "cnnc.h"
 
+#include <limits.h>
 #include <string.h>
 
 const char *const act_names[] = {"linear", "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax"};
@@ -57,8 +58,19 @@ static const char *axis_problem(const char *axis, int in, int k, int s, int d, i
     return arena_printf("%s floor((%d + %d + %d - %d) / %d) + 1 = %d", axis, in, before, after, d * (k - 1) + 1, s, out);
 }
 
+/* Tensors are indexed with int in generated code. */
+static bool fits(const Layer *l, const char *what, double n) {
+    if (n <= INT_MAX)
+        return true;
+    error_at(l->loc, "layer '%s' is too large: its %s would have %.0f elements (at most %d)", l->name, what, n,
+             INT_MAX);
+    return false;
+}
+
 /* Spatial output of a sliding window (conv or pool); false if below 1. */
 static bool window_out(Layer *l, bool same, int *oh, int *ow) {
+    if (!fits(l, "dilated kernel", ((double)l->dh * (l->kh - 1) + 1) * ((double)l->dw * (l->kw - 1) + 1)))
+        return false;
     *oh = axis_out(l->in.h, l->kh, l->sh, l->dh, same, &l->pad_top, &l->pad_bottom);
     *ow = axis_out(l->in.w, l->kw, l->sw, l->dw, same, &l->pad_left, &l->pad_right);
     if (*oh >= 1 && *ow >= 1)
@@ -73,7 +85,9 @@ static bool window_out(Layer *l, bool same, int *oh, int *ow) {
 
 static bool conv_infer(Layer *l, bool same) {
     int oh, ow;
-    if (!need_image(l) || !window_out(l, same, &oh, &ow))
+    if (!need_image(l) || !window_out(l, same, &oh, &ow) ||
+        !fits(l, "output", (double)oh * ow * l->filters) ||
+        !fits(l, "weights", (double)l->kh * l->kw * l->in.c * l->filters))
         return false;
     l->out = shape_image(oh, ow, l->filters);
     long long taps = (long long)l->kh * l->kw * l->in.c;
@@ -130,6 +144,8 @@ static bool dense_infer(Layer *l, bool same) {
         error_at(l->loc, "dense layer '%s' needs a vector input, but its input is %s; add 'flatten' "
                  "(or 'global_avgpool') before it", l->name, shape_str(l->in));
     l->out = shape_vector(l->units);
+    if (!fits(l, "weights", (double)shape_count(l->in) * l->units))
+        return false;
     l->macs = shape_count(l->in) * l->units;
     l->params = l->macs + (l->has_bias ? l->units : 0);
     return true;
