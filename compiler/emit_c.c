@@ -100,23 +100,21 @@ static bool uses_simd(const Ir *ir) {
     return false;
 }
 
-/* Pastes a runtime header, replacing each `#include "X"` by X's text (each
- * file once; their include guards make the rest harmless). */
-static void paste_runtime(Emitter *e, const char *name, const char **done, int *ndone) {
-    for (int i = 0; i < *ndone; i++)
-        if (!strcmp(done[i], name))
-            return;
-    done[(*ndone)++] = name;
+/* Pastes a runtime header, replacing each `#include "X"` by X's text.  Every
+ * occurrence is pasted, not just the first: cnnc_simd.h includes one ISA
+ * header per #if branch, and the include guards make repeats harmless.
+ * depth stops an include cycle. */
+static void paste_runtime(Emitter *e, const char *name, int depth) {
     const char *text = runtime_header_text(name);
-    if (!text)
-        die("runtime header %s is not embedded", name);
+    if (!text || depth > 8)
+        die("runtime header %s is not embedded or includes itself", name);
     emit(e, "/* ---- %s (pasted by --standalone) ---- */\n", name);
     for (const char *line = text; *line;) {
         const char *end = strchr(line, '\n');
         int len = end ? (int)(end - line) : (int)strlen(line);
         char inc[128];
-        if (sscanf(line, "#include \"%127[^\"]\"", inc) == 1 && *ndone < 16)
-            paste_runtime(e, arena_strdup(inc), done, ndone);
+        if (sscanf(line, "#include \"%127[^\"]\"", inc) == 1)
+            paste_runtime(e, arena_strdup(inc), depth + 1);
         else
             emit_verbatim(e, line, len + (end != NULL));
         line += len + (end != NULL);
@@ -132,14 +130,12 @@ static void emit_includes(const Ir *ir, const EmitOptions *opts, Emitter *e) {
         emit(e, "\n");
         return;
     }
-    const char *done[16];
-    int ndone = 0;
     /* Pasted, the runtime's unused static inline helpers are no longer in a
      * header, and clang warns about those (gcc does not). */
     emit(e, "#if defined(__clang__)\n#pragma clang diagnostic push\n");
     emit(e, "#pragma clang diagnostic ignored \"-Wunused-function\"\n#endif\n");
     for (int i = 0; i < 2 && headers[i]; i++)
-        paste_runtime(e, headers[i], done, &ndone);
+        paste_runtime(e, headers[i], 0);
     emit(e, "#if defined(__clang__)\n#pragma clang diagnostic pop\n#endif\n\n");
 }
 

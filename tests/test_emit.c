@@ -563,3 +563,33 @@ Test(golden, folding) {
     rng_state = 1;
     assert_golden("folding", checked_model(folding_model()));
 }
+
+/* ------------------------------------------------------- the command line */
+
+/* cnnc --standalone --weights-c: three files; the two .c files compile
+ * with no include path at all and give the interpreter's answer. */
+Test(cli, standalone_with_weights_file) {
+    const char *cnnc = getenv("CNNC");
+    cr_assert_not_null(cnnc, "CNNC (path of the built cnnc) is not set");
+    rng_state = 3;
+    const char *text = pooling_model();
+    Model *m = checked_model(text);
+    float input[48], want[8];
+    for (int i = 0; i < 48; i++)
+        input[i] = (float)next_random();
+    interp_run(m, input, want);
+    const char *dir = tmpdir_new();
+    write_text(arena_printf("%s/t.cnn", dir), text);
+    cr_assert_eq(run(arena_printf("cd %s && %s t.cnn -o model.c --standalone --weights-c", dir, cnnc)), 0);
+    cr_assert_eq(run(arena_printf("cd %s && gcc %s -c model_weights.c", dir, strict_flags)), 0);
+    write_driver(m, input, dir);
+    cr_assert_eq(run(arena_printf("cd %s && gcc %s -c model.c && gcc main.c model.o model_weights.o "
+                                  "-o prog -lm && ./prog > out.txt", dir, strict_flags)), 0);
+    FILE *f = fopen(arena_printf("%s/out.txt", dir), "r");
+    float got[8];
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(fscanf(f, "%f", &got[i]), 1);
+    fclose(f);
+    assert_close(got, want, 8);
+    run(arena_printf("rm -rf %s", dir));
+}
