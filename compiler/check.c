@@ -39,7 +39,6 @@ typedef struct Draft {
     bool tensors_ok;      /* every tensor attribute is well formed */
     bool stride_given;
     const Attr *alpha;
-    const Attr *activation;
     TensorSources ts;
 } Draft;
 
@@ -209,9 +208,10 @@ static bool read_bool(const Attr *a, bool *out) {
     return true;
 }
 
+/* A number in [lo, hi). */
 static bool read_number(const Attr *a, double lo, double hi, const char *range, double *out) {
     const Value *v = &a->val;
-    if (v->kind == VAL_NUMBER && v->num >= lo && v->num <= hi) {
+    if (v->kind == VAL_NUMBER && v->num >= lo && v->num < hi) {
         *out = v->num;
         return true;
     }
@@ -282,44 +282,44 @@ static bool apply_shape_attr(Draft *d, const Attr *a) {
     return read_padding(a, l, &d->pad_same);
 }
 
-static void apply_attr(Draft *d, const AttrSpec *spec, const Attr *a) {
+/* activation, layout, order: a word out of a fixed set. */
+static void apply_choice_attr(Draft *d, const AttrSpec *spec, const Attr *a) {
     static const char *const layouts[] = {"keras", "torch"}, *const orders[] = {"hwc", "chw"};
-    Layer *l = d->l;
-    double x;
     int i;
+    if (spec->kind == AK_ACT && read_choice(a, act_names, ACT_SOFTMAX + 1, &i))
+        d->l->act = (ActKind)i;
+    else if (spec->kind == AK_LAYOUT && read_choice(a, layouts, 2, &i))
+        d->ts.torch_layout = i == 1;
+    else if (spec->kind == AK_ORDER && read_choice(a, orders, 2, &i))
+        d->l->flatten_chw = i == 1;
+}
+
+/* alpha, epsilon, dropout rate (checked, then ignored). */
+static void apply_number_attr(Draft *d, const Attr *a) {
+    double x;
+    if (!strcmp(a->name, "alpha")) {
+        d->alpha = a;
+        if (read_number(a, -HUGE_VAL, HUGE_VAL, "", &x))
+            d->l->alpha = (float)x;
+    } else if (!strcmp(a->name, "epsilon")) {
+        if (read_number(a, 0, HUGE_VAL, " >= 0", &x))
+            d->l->epsilon = (float)x;
+    } else {
+        read_number(a, 0, 1, " in [0, 1)", &x);
+    }
+}
+
+static void apply_attr(Draft *d, const AttrSpec *spec, const Attr *a) {
     switch (spec->kind) {
     case AK_POS_INT: case AK_PAIR: case AK_PADDING:
         d->shape_ok &= apply_shape_attr(d, a);
         break;
-    case AK_BOOL: read_bool(a, &l->count_pad); break;
+    case AK_BOOL: read_bool(a, &d->l->count_pad); break;
     case AK_BIAS: d->tensors_ok &= read_bias(a, d); break;
     case AK_TENSOR: d->tensors_ok &= read_tensor(a, false, d, spec->role); break;
     case AK_NUM_TENSOR: d->tensors_ok &= read_tensor(a, true, d, spec->role); break;
-    case AK_ACT:
-        d->activation = a;
-        if (read_choice(a, act_names, ACT_SOFTMAX + 1, &i))
-            l->act = (ActKind)i;
-        break;
-    case AK_LAYOUT:
-        if (read_choice(a, layouts, 2, &i))
-            d->ts.torch_layout = i == 1;
-        break;
-    case AK_ORDER:
-        if (read_choice(a, orders, 2, &i))
-            l->flatten_chw = i == 1;
-        break;
-    case AK_NUMBER:
-        if (!strcmp(a->name, "alpha")) {
-            d->alpha = a;
-            if (read_number(a, -HUGE_VAL, HUGE_VAL, "", &x))
-                l->alpha = (float)x;
-        } else if (!strcmp(a->name, "epsilon")) {
-            if (read_number(a, 0, HUGE_VAL, " >= 0", &x))
-                l->epsilon = (float)x;
-        } else {
-            read_number(a, 0, 0.999999, " in [0, 1)", &x);   /* dropout rate: checked, unused */
-        }
-        break;
+    case AK_ACT: case AK_LAYOUT: case AK_ORDER: apply_choice_attr(d, spec, a); break;
+    case AK_NUMBER: apply_number_attr(d, a); break;
     }
 }
 
