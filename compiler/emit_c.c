@@ -159,7 +159,9 @@ static const char *float_literal(float v) {
         die("non-finite weight %g", (double)v);
     char buf[48];
     snprintf(buf, sizeof buf, "%.9g", (double)v);
-    for (int prec = 1; prec < 9; prec++) {
+    /* %.6g already drops trailing zeros, so it is the shortest form of any
+     * value that has one of at most 6 digits. */
+    for (int prec = 6; prec < 9; prec++) {
         char shorter[48];
         snprintf(shorter, sizeof shorter, "%.*g", prec, (double)v);
         if (strtof(shorter, NULL) == v) {
