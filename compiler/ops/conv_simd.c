@@ -129,15 +129,33 @@ static void emit_tile_step(Emitter *e, const IrOp *op, const ConvTile *t, int nb
     }
 }
 
+/* A short kernel row (first layers: KW*Cin = 3 or 9) is unrolled with
+ * constant offsets: no loop overhead between the few fmas per output.  The
+ * ky loop stays rolled, which keeps gcc from hoisting every weight load out
+ * of the pixel loop (that spills on AVX-512). */
+#define UNROLL_MAX_STEPS 16
+
+static void emit_kernel_row_unrolled(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px) {
+    for (int j = 0; j < op->kw * op->in_shape.c; j++) {
+        emit(e, "{\n");
+        emit_tile_step(e, op, t, nb, px, arena_printf("(xk + %d)", j), arena_printf("(wk + %d)", j * t->bw));
+        emit(e, "}\n");
+    }
+}
+
 static void emit_tile_reduction(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px) {
     int c = op->in_shape.c, row = op->in_shape.w * c;
     emit(e, "cnnc_v x;\n");
     emit(e, "for (int ky = 0; ky < %d; ky++) {\n", op->kh);
     if (op->dw == 1) {
         emit(e, "const float *xk = x0 + ky * %d, *wk = w + ky * %d;\n", op->dh * row, op->kw * c * t->bw);
-        emit(e, "for (int j = 0; j < %d; j++) {\n", op->kw * c);
-        emit_tile_step(e, op, t, nb, px, "(xk + j)", arena_printf("(wk + j * %d)", t->bw));
-        emit(e, "}\n");
+        if (op->kw * c <= UNROLL_MAX_STEPS) {
+            emit_kernel_row_unrolled(e, op, t, nb, px);
+        } else {
+            emit(e, "for (int j = 0; j < %d; j++) {\n", op->kw * c);
+            emit_tile_step(e, op, t, nb, px, "(xk + j)", arena_printf("(wk + j * %d)", t->bw));
+            emit(e, "}\n");
+        }
     } else {
         emit(e, "for (int kx = 0; kx < %d; kx++) {\n", op->kw);
         emit(e, "const float *xk = x0 + ky * %d + kx * %d, *wk = w + (ky * %d + kx) * %d;\n",
