@@ -374,3 +374,38 @@ Test(dump, shapes_one_line_per_layer) {
     cr_assert(strstr(text, "c                    conv2d         6x6x1 -> 4x4x2\n"), "%s", text);
     free(text);
 }
+
+Test(summary, npy_not_opened_without_load) {
+    Model *m = check_named("m.cnn", "input 4\nd: dense units=2 weights=\"nowhere.npy\" bias=[1 2]\n", false);
+    cr_assert_eq(diag_error_count(), 0, "%s", diag_text);
+    cr_assert_eq(layer(m, "d")->t[T_WEIGHT].count, 0);
+    cr_assert_eq(layer(m, "d")->t[T_BIAS].count, 2);
+    cr_assert_not(m->weights_loaded);
+}
+
+Test(summary, weight_bytes_fold_affine_layers) {
+    Model *m = check_ok("input 4x4x3\nrescale scale=2\nconv2d filters=2 kernel=1 weights=[1 2 3 4 5 6] bias=false\n"
+                        "batchnorm mean=[0 0] var=[1 1]\n");
+    cr_assert_eq(layer_stored_floats(&m->layers[0]), 6);
+    cr_assert_eq(layer_stored_floats(&m->layers[1]), 6);
+    cr_assert_eq(layer_stored_floats(&m->layers[2]), 4);
+    cr_assert_eq(m->layers[2].params, 8);
+}
+
+/* After a syntax error layers are still named and checked, but get no shapes. */
+Test(flow, no_shapes_after_syntax_error) {
+    Model *m = check_named("t.cnn", "input 8x8x1\nconv2d filters=2 kernel=3 )\nc: conv2d filters=1 kernel=1\n", false);
+    cr_assert_eq(diag_error_count(), 1, "%s", diag_text);
+    cr_assert_eq(m->nlayers, 1);
+    cr_assert_str_eq(m->layers[0].name, "c");
+    cr_assert_eq(m->layers[0].out.rank, 0);
+}
+
+/* A dense layer's output is known whatever its input: checking resumes. */
+Test(flow, shapes_resume_after_dense) {
+    Model *m = check_named("t.cnn", "input 8x8x1\nconv2d filters=1 kernel=9\nfc: dense units=6\nr: leaky_relu\n", false);
+    cr_assert_eq(diag_error_count(), 1, "%s", diag_text);
+    assert_shape(layer(m, "fc")->out, "6");
+    assert_shape(layer(m, "r")->in, "6");
+    cr_assert_float_eq(layer(m, "r")->alpha, 0.01f, 1e-9);
+}
