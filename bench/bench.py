@@ -115,11 +115,12 @@ class Bench:
 
     # ---- rows -------------------------------------------------------------
     def timed(self, cmd, timeout=300):
+        """(wall median µs, CPU-time median µs) of a runner's timing line."""
         out = run(self.pinned(cmd), timeout, env=self.env)
-        match = re.search(r"median_us=([\d.]+) min_us=([\d.]+) iters=(\d+)", out)
+        match = re.search(r"median_us=([\d.]+) min_us=[\d.]+ iters=\d+ cpu_median_us=([\d.]+)", out)
         if not match:
             raise RowFailed("no timing line in output")
-        return float(match.group(1)), int(match.group(3)), out
+        return float(match.group(1)), float(match.group(2))
 
     def error(self, model_dir, output_path):
         ref = np.fromfile(os.path.join(model_dir, "ref64.bin"), "<f8")
@@ -129,12 +130,12 @@ class Bench:
         return float(np.max(np.abs(got - ref) / np.maximum(1.0, np.abs(ref))))
 
     def add_row(self, model, impl, measure):
-        """Runs measure() -> (median µs, output path, note); records the row."""
+        """Runs measure() -> ((wall µs, CPU µs), output path, note); records the row."""
         row = dict(model=model, impl=impl)
         try:
-            median, output, note = measure()
-            row.update(us=median, err=self.error(os.path.join(OUT, "models", model), output), note=note)
-            log(f"bench: {model:8} {impl:28} {median:12.2f} µs  err {row['err']:.1e}  {note}")
+            (wall, cpu), output, note = measure()
+            row.update(us=wall, cpu_us=cpu, err=self.error(os.path.join(OUT, "models", model), output), note=note)
+            log(f"bench: {model:8} {impl:28} {wall:12.2f} µs (CPU {cpu:.2f})  err {row['err']:.1e}  {note}")
         except RowFailed as e:
             row["na"] = str(e)
             log(f"bench: {model:8} {impl:28} n/a: {e}")
@@ -145,15 +146,15 @@ class Bench:
         results, failures = [], []
         for name, fn in variants:
             try:
-                median, output = fn()
-                results.append((median, output, name))
+                timing, output = fn()
+                results.append((timing, output, name))
             except RowFailed as e:
                 failures.append(f"{name}: {e}")
         if not results:
             raise RowFailed("; ".join(failures))
-        median, output, name = min(results)
-        others = ", ".join(f"{n} {m:.1f}" for m, _, n in sorted(results) if n != name)
-        return median, output, name + (f" (vs {others})" if others else "")
+        timing, output, name = min(results)
+        others = ", ".join(f"{n} {t[0]:.1f}" for t, _, n in sorted(results) if n != name)
+        return timing, output, name + (f" (vs {others})" if others else "")
 
     def cnnc_row(self, model, meta, target):
         flags, needs = TARGETS[target]
@@ -174,8 +175,7 @@ class Bench:
              f"-DIN_SIZE={prefix}_INPUT_SIZE", f"-DOUT_SIZE={prefix}_OUTPUT_SIZE",
              os.path.join(SRC, "harness.c"), stats.pop("object"), "-o", exe, "-lm"], 300)
         output = os.path.join(work, "output.bin")
-        median, _, _ = self.timed([exe, os.path.join(OUT, "models", model, "input.bin"), output])
-        return median, output, ""
+        return self.timed([exe, os.path.join(OUT, "models", model, "input.bin"), output]), output, ""
 
     def compile_stats(self, c_file, flags):
         """gcc -O2 of the generated file: CPU seconds, peak RSS, object size."""
@@ -201,30 +201,26 @@ class Bench:
     def onednn_variant(self, model, algo):
         model_dir = os.path.join(OUT, "models", model)
         output = os.path.join(OUT, "runs", f"{model}.onednn-{algo}.bin")
-        median, _, _ = self.timed([os.path.join(BIN, "onednn"), model_dir,
-                                   os.path.join(model_dir, "input.bin"), output, algo])
-        return median, output
+        return self.timed([os.path.join(BIN, "onednn"), model_dir,
+                           os.path.join(model_dir, "input.bin"), output, algo]), output
 
     def torch_variant(self, model, variant):
         output = os.path.join(OUT, "runs", f"{model}.torch-{variant}.bin")
-        median, _, _ = self.timed([PYTHON, os.path.join(BENCH, "torch_bench.py"),
-                                   os.path.join(OUT, "models", model), output, variant])
-        return median, output
+        return self.timed([PYTHON, os.path.join(BENCH, "torch_bench.py"),
+                           os.path.join(OUT, "models", model), output, variant]), output
 
     def ort_row(self, model, meta):
         model_dir = os.path.join(OUT, "models", model)
         output = os.path.join(OUT, "runs", f"{model}.ort.bin")
         dims = ",".join(str(d) for d in meta["input_nchw"])
-        median, _, _ = self.timed(["node", os.path.join(SRC, "ort.js"), os.path.join(model_dir, "model.onnx"),
-                                   os.path.join(model_dir, "input_nchw.bin"), dims, output])
-        return median, output, ""
+        return self.timed(["node", os.path.join(SRC, "ort.js"), os.path.join(model_dir, "model.onnx"),
+                           os.path.join(model_dir, "input_nchw.bin"), dims, output]), output, ""
 
     def naive_row(self, model):
         model_dir = os.path.join(OUT, "models", model)
         output = os.path.join(OUT, "runs", f"{model}.naive.bin")
-        median, _, _ = self.timed([os.path.join(BIN, "naive"), model_dir,
-                                   os.path.join(model_dir, "input_nchw.bin"), output])
-        return median, output, ""
+        return self.timed([os.path.join(BIN, "naive"), model_dir,
+                           os.path.join(model_dir, "input_nchw.bin"), output]), output, ""
 
     def bench_model(self, model):
         model_dir = os.path.join(OUT, "models", model)

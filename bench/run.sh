@@ -18,11 +18,13 @@ SUDO=""
 
 # cnnc's own build dependencies, then the peers'.
 bash scripts/setup.sh
-packages=(g++ libdnnl-dev python3-torch python3-onnx python3-numpy nodejs npm time util-linux)
+packages=(g++ libdnnl-dev python3-torch python3-onnx python3-numpy time util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from elsewhere (NodeSource ships npm inside its nodejs).
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bench: installing ${missing[*]}"
   $SUDO apt-get update -qq

@@ -10,7 +10,8 @@ sends small batch-1 3x3 convolutions to its slow im2col path, and Debian's
 build has a generic BLAS).  bench.py runs both and keeps the faster, as a
 careful user would.  It times single calls under torch.inference_mode() with
 one intra-op and one inter-op thread.
-Warm-up and the median follow src/timing.h; the result line has its format.
+Warm-up, the medians (wall and process CPU time) and the result line follow
+src/timing.h.
 The Python call overhead (some µs) is part of the number: that is what a
 PyTorch user pays per inference.
 """
@@ -37,13 +38,16 @@ def measure(fn):
         out = fn()
         i += 1
     budget = float(os.environ.get("BENCH_SECONDS", "1"))
-    samples, start = [], time.perf_counter()
+    samples, cpu, start = [], [], time.perf_counter()
     while len(samples) < 15 or (len(samples) < 20000 and time.perf_counter() - start < budget):
-        t0 = time.perf_counter_ns()
+        c0, t0 = time.process_time_ns(), time.perf_counter_ns()
         out = fn()
         samples.append((time.perf_counter_ns() - t0) / 1e3)
+        cpu.append((time.process_time_ns() - c0) / 1e3)
     samples.sort()
-    print(f"median_us={samples[len(samples) // 2]:.3f} min_us={samples[0]:.3f} iters={len(samples)}")
+    cpu.sort()
+    n = len(samples)
+    print(f"median_us={samples[n // 2]:.3f} min_us={samples[0]:.3f} iters={n} cpu_median_us={cpu[n // 2]:.3f}")
     return out
 
 

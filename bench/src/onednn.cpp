@@ -65,6 +65,9 @@ class Network {
     memory to_plain_vector();
     void post_activation(post_ops &po, const IrOp *op, const char *key);
     void fuse_following_activations(post_ops &po);
+    memory packed(const memory::desc &want, const memory::dims &dims, tag user, const float *data);
+    primitive_attr fused(const IrOp *op, const memory *position_bias);
+    convolution_forward::desc conv_desc(const IrOp *op) const;
     void add(primitive p, std::unordered_map<int, memory> args) { steps_.push_back({p, std::move(args)}); }
     void conv(const IrOp *op);
     void pool(const IrOp *op, bool global);
@@ -117,40 +120,54 @@ void Network::fuse_following_activations(post_ops &po) {
         post_activation(po, &ir_.ops[next_++], "kind");
 }
 
-void Network::conv(const IrOp *op) {
-    memory::dim ic = ir_int(op, "ic"), oc = ir_int(op, "oc"), kh = ir_int(op, "kh"), kw = ir_int(op, "kw");
-    memory::dims src = {1, ic, ir_int(op, "ih"), ir_int(op, "iw")}, dst = {1, oc, ir_int(op, "oh"), ir_int(op, "ow")};
-    bool has_bias = ir_is(op, "bias", "channel"), pos_bias = ir_is(op, "bias", "position");
-    memory::desc src_md(src, dt::f32, tag::any), w_md({oc, ic, kh, kw}, dt::f32, tag::any);
-    memory::desc dst_md(dst, dt::f32, tag::any), bias_md({oc}, dt::f32, tag::x);
-    memory::dims strides = {ir_int(op, "sh"), ir_int(op, "sw")};
-    memory::dims dilates = {ir_int(op, "dh") - 1, ir_int(op, "dw") - 1};  // oneDNN counts extra gaps
-    memory::dims pad_l = {ir_int(op, "pt"), ir_int(op, "pl")}, pad_r = {ir_int(op, "pb"), ir_int(op, "pr")};
-    prop_kind inference = prop_kind::forward_inference;
-    convolution_forward::desc d = has_bias
-        ? convolution_forward::desc(inference, algo_, src_md, w_md, bias_md, dst_md, strides, dilates, pad_l, pad_r)
-        : convolution_forward::desc(inference, algo_, src_md, w_md, dst_md, strides, dilates, pad_l, pad_r);
+/* Weights in the layout the primitive chose, reordered once, before timing. */
+memory Network::packed(const memory::desc &want, const memory::dims &dims, tag user, const float *data) {
+    memory user_w = constant(dims, user, data), w(want, eng_);
+    reorder(user_w, w).execute(strm_, user_w, w);
+    keep_.push_back(w);
+    return w;
+}
+
+/* Post-ops: a per-position bias (binary add), the layer's activation, and
+ * standalone activation layers that follow it. */
+primitive_attr Network::fused(const IrOp *op, const memory *position_bias) {
     post_ops po;
-    memory position_bias;
-    if (pos_bias) {
-        position_bias = constant(dst, tag::nchw, ir_tensor(&ir_, op, "b"));
-        po.append_binary(algorithm::binary_add, position_bias.get_desc());
-    }
+    if (position_bias)
+        po.append_binary(algorithm::binary_add, position_bias->get_desc());
     post_activation(po, op, "act");
     fuse_following_activations(po);
     primitive_attr attr;
     attr.set_post_ops(po);
-    convolution_forward::primitive_desc pd(d, attr, eng_);
+    return attr;
+}
+
+convolution_forward::desc Network::conv_desc(const IrOp *op) const {
+    memory::dim ic = ir_int(op, "ic"), oc = ir_int(op, "oc");
+    memory::desc src({1, ic, ir_int(op, "ih"), ir_int(op, "iw")}, dt::f32, tag::any);
+    memory::desc w({oc, ic, ir_int(op, "kh"), ir_int(op, "kw")}, dt::f32, tag::any);
+    memory::desc dst({1, oc, ir_int(op, "oh"), ir_int(op, "ow")}, dt::f32, tag::any), bias({oc}, dt::f32, tag::x);
+    memory::dims strides = {ir_int(op, "sh"), ir_int(op, "sw")};
+    memory::dims dilates = {ir_int(op, "dh") - 1, ir_int(op, "dw") - 1};  // oneDNN counts the gaps
+    memory::dims pad_l = {ir_int(op, "pt"), ir_int(op, "pl")}, pad_r = {ir_int(op, "pb"), ir_int(op, "pr")};
+    prop_kind inference = prop_kind::forward_inference;
+    if (ir_is(op, "bias", "channel"))
+        return convolution_forward::desc(inference, algo_, src, w, bias, dst, strides, dilates, pad_l, pad_r);
+    return convolution_forward::desc(inference, algo_, src, w, dst, strides, dilates, pad_l, pad_r);
+}
+
+void Network::conv(const IrOp *op) {
+    memory::dim ic = ir_int(op, "ic"), oc = ir_int(op, "oc");
+    memory::dims dst = {1, oc, ir_int(op, "oh"), ir_int(op, "ow")};
+    bool position = ir_is(op, "bias", "position");
+    memory position_bias = position ? constant(dst, tag::nchw, ir_tensor(&ir_, op, "b")) : memory();
+    convolution_forward::primitive_desc pd(conv_desc(op), fused(op, position ? &position_bias : nullptr), eng_);
     printf("impl=%s\n", pd.impl_info_str());
-    memory user_w = constant({oc, ic, kh, kw}, tag::oihw, ir_tensor(&ir_, op, "w"));
-    memory w(pd.weights_desc(), eng_);
-    reorder(user_w, w).execute(strm_, user_w, w);
-    keep_.push_back(w);
+    memory w = packed(pd.weights_desc(), {oc, ic, ir_int(op, "kh"), ir_int(op, "kw")}, tag::oihw, ir_tensor(&ir_, op, "w"));
     memory src_m = into(pd.src_desc()), dst_m(pd.dst_desc(), eng_);
     std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst_m}};
-    if (has_bias)
+    if (ir_is(op, "bias", "channel"))
         args[DNNL_ARG_BIAS] = constant({oc}, tag::x, ir_tensor(&ir_, op, "b"));
-    if (pos_bias)
+    if (position)
         args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = position_bias;
     add(convolution_forward(pd), args);
     cur_ = dst_m;
@@ -191,16 +208,8 @@ void Network::dense(const IrOp *op) {
     inner_product_forward::desc d = has_bias
         ? inner_product_forward::desc(prop_kind::forward_inference, src_md, {wdims, dt::f32, tag::any}, bias_md, {{1, n_out}, dt::f32, tag::any})
         : inner_product_forward::desc(prop_kind::forward_inference, src_md, {wdims, dt::f32, tag::any}, {{1, n_out}, dt::f32, tag::any});
-    post_ops po;
-    post_activation(po, op, "act");
-    fuse_following_activations(po);
-    primitive_attr attr;
-    attr.set_post_ops(po);
-    inner_product_forward::primitive_desc pd(d, attr, eng_);
-    memory user_w = constant(wdims, user_tag, ir_tensor(&ir_, op, "w"));
-    memory w(pd.weights_desc(), eng_);
-    reorder(user_w, w).execute(strm_, user_w, w);
-    keep_.push_back(w);
+    inner_product_forward::primitive_desc pd(d, fused(op, nullptr), eng_);
+    memory w = packed(pd.weights_desc(), wdims, user_tag, ir_tensor(&ir_, op, "w"));
     memory src_m = into(pd.src_desc()), dst_m(pd.dst_desc(), eng_);
     std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst_m}};
     if (has_bias)
