@@ -363,8 +363,6 @@ typedef struct WeightsCtx {
  * the `flatten order=hwc` of H·W>1 feeding a dense layer, or NULL. */
 void resolve_layer_tensors(Layer *l, const TensorSources *src, const WeightsCtx *w,
                            const Layer *hwc_flatten);
-/* Floats the generated code stores for a layer (batchnorm folded to 2/channel). */
-long long layer_stored_floats(const Layer *l);
 
 /* summary.c: the Keras-like table; workspace_bytes from the memory plan
  * (negative if unknown). */

@@ -1,9 +1,11 @@
 /* summary.c — `cnnc --summary`: a table like Keras model.summary().
  *
  * One row per layer (name, type, output shape, parameters, MACs), then the
- * totals, the bytes of weights the generated code stores (4 per float, with
- * rescale/normalize/batchnorm folded to a scale and a shift per channel) and
- * the workspace from the memory plan.  Numbers carry thousands separators,
+ * totals, the bytes of weights the generated code stores and the workspace
+ * from the memory plan.  Weight bytes are counted on the lowered IR (default
+ * target), so they are exactly what is emitted: after batchnorm and affine
+ * layers are folded into their neighbours and kernels have packed their
+ * arrays.  Numbers carry thousands separators,
  * as Keras prints them. */
 #include "cnnc.h"
 
@@ -25,6 +27,16 @@ static const char *grouped(long long n) {
     }
     out[o] = '\0';
     return arena_strdup(out);
+}
+
+static long long emitted_weight_floats(const Model *m) {
+    EmitOptions opts = {.target = target_by_name("auto")};
+    const Ir *ir = lower_model(m, &opts);
+    long long n = 0;
+    for (int i = 0; i < ir->nops; i++)
+        for (int k = 0; k < ir->ops[i].narrays; k++)
+            n += ir->ops[i].arrays[k].count;
+    return n;
 }
 
 static void rule(FILE *out, char c, int width) {
@@ -49,7 +61,7 @@ static void row(FILE *out, int nw, const char *name, const char *type, const cha
 void print_summary(const Model *m, long long workspace_bytes, FILE *out) {
     int nw = name_width(m);
     int width = nw + 2 + 14 + 2 + 14 + 2 + 12 + 2 + 15;
-    long long params = 0, macs = 0, floats = 0;
+    long long params = 0, macs = 0;
     fprintf(out, "Model: \"%s\"\n", m->name);
     rule(out, '=', width);
     row(out, nw, "Layer", "Type", "Output shape", "Params", "MACs");
@@ -60,12 +72,11 @@ void print_summary(const Model *m, long long workspace_bytes, FILE *out) {
         row(out, nw, l->name, layer_kind_name(l->kind), shape_str(l->out), grouped(l->params), grouped(l->macs));
         params += l->params;
         macs += l->macs;
-        floats += layer_stored_floats(l);
     }
     rule(out, '=', width);
     fprintf(out, "Total params: %s\n", grouped(params));
     fprintf(out, "Total MACs: %s\n", grouped(macs));
-    fprintf(out, "Weights: %s bytes\n", grouped(4 * floats));
+    fprintf(out, "Weights: %s bytes\n", grouped(4 * emitted_weight_floats(m)));
     if (workspace_bytes >= 0)
         fprintf(out, "Workspace: %s bytes\n", grouped(workspace_bytes));
     rule(out, '=', width);

@@ -339,17 +339,3 @@ void resolve_layer_tensors(Layer *l, const TensorSources *src, const WeightsCtx 
     if (l->kind == LAYER_DENSE)
         warn_flatten_order(l, src, w, hwc_flatten);
 }
-
-long long layer_stored_floats(const Layer *l) {
-    switch (l->kind) {
-    case LAYER_CONV2D:
-    case LAYER_DENSE:
-        return l->params;
-    case LAYER_RESCALE:
-    case LAYER_NORMALIZE:
-    case LAYER_BATCHNORM:
-        return 2LL * l->in.c;
-    default:
-        return 0;
-    }
-}
