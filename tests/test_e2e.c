@@ -107,13 +107,13 @@ static bool cpu_has(const char *feature) {
 #endif
 }
 
-Test(e2e, scalar, .timeout = 300) {
+Test(e2e, scalar, .timeout = 600) {
     Toolchain tcs[] = {{"gcc-scalar", "gcc", "-O2", true, ""},
                        {"clang-scalar", "clang", "-O2", true, ""}};
     verify_target("--target=scalar", tcs, 2);
 }
 
-Test(e2e, sse4, .timeout = 300) {
+Test(e2e, sse4, .timeout = 600) {
     if (!cpu_has("sse4.1"))
         cr_skip_test("this CPU has no SSE4.1");
     Toolchain tcs[] = {{"gcc-sse4", "gcc", "-O1 " X86_FLAGS_SSE4, true, ""},
@@ -121,7 +121,7 @@ Test(e2e, sse4, .timeout = 300) {
     verify_target("--target=sse4", tcs, 2);
 }
 
-Test(e2e, avx2, .timeout = 300) {
+Test(e2e, avx2, .timeout = 600) {
     if (!cpu_has("avx2"))
         cr_skip_test("this CPU has no AVX2+FMA");
     Toolchain tcs[] = {{"gcc-avx2", "gcc", "-O1 " X86_FLAGS_AVX2, true, ""},
@@ -129,7 +129,7 @@ Test(e2e, avx2, .timeout = 300) {
     verify_target("--target=avx2", tcs, 2);
 }
 
-Test(e2e, avx512, .timeout = 300) {
+Test(e2e, avx512, .timeout = 600) {
     if (!cpu_has("avx512"))
         cr_skip_test("this CPU lacks one of AVX-512 F/BW/DQ/VL");
     Toolchain tcs[] = {{"gcc-avx512", "gcc", "-O1 " X86_FLAGS_AVX512, true, ""},
@@ -139,25 +139,25 @@ Test(e2e, avx512, .timeout = 300) {
 
 /* auto: the same file must work with the best path -march=native enables
  * and with the portable fallback when no ISA flag is given. */
-Test(e2e, auto_native, .timeout = 300) {
+Test(e2e, auto_native, .timeout = 600) {
     Toolchain tcs[] = {{"gcc-native", "gcc", "-O2 -march=native", true, ""},
                        {"clang-native", "clang", "-O1 -march=native", true, ""}};
     verify_target("--target=auto", tcs, 2);
 }
 
-Test(e2e, auto_portable, .timeout = 300) {
+Test(e2e, auto_portable, .timeout = 600) {
     Toolchain tcs[] = {{"gcc-plain", "gcc", "-O2", true, ""},
                        {"clang-plain", "clang", "-O1", true, ""}};
     verify_target("--target=auto", tcs, 2);
 }
 
 /* --standalone: compiled without the runtime on the include path. */
-Test(e2e, standalone, .timeout = 300) {
+Test(e2e, standalone, .timeout = 600) {
     Toolchain tcs[] = {{"gcc-standalone", "gcc", "-O1 -march=native", false, ""}};
     verify_target("--standalone", tcs, 1);
 }
 
-Test(e2e, neon, .timeout = 300) {
+Test(e2e, neon, .timeout = 600) {
     Toolchain tcs[] = {{"aarch64-neon", "aarch64-linux-gnu-gcc", "-O1", true, "qemu-aarch64"}};
     if (!toolchain_works(&tcs[0]))
         cr_skip_test("aarch64-linux-gnu-gcc (static libc) or qemu-aarch64 is not installed");

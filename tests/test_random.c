@@ -455,7 +455,7 @@ static void check_target(const char *dir, const char *code_dir, const Toolchain 
     free(names);
 }
 
-Test(random, generated_code_matches_interpreter, .timeout = 300) {
+Test(random, generated_code_matches_interpreter, .timeout = 900) {
     unsigned seed = (unsigned)env_long("CNNC_RANDOM_SEED", DEFAULT_SEED);
     int n = (int)env_long("CNNC_RANDOM_MODELS", DEFAULT_MODELS);
     const char *simd_flags, *simd = best_simd(&simd_flags);
