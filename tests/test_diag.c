@@ -400,7 +400,7 @@ Test(diag, missing_bundle) {
     expect_diag(true,
                 "weights \"nothere.safetensors\"\n"
                 "input 4\n"
-                "relu\n",
+                "dense units=2\n",
                 "m.cnn:1:9: error: weights bundle \"nothere.safetensors\": cannot read 'nothere.safetensors': No such file or directory\n"
                 "weights \"nothere.safetensors\"\n"
                 "        ^~~~~~~~~~~~~~~~~~~~~\n",
