@@ -3,16 +3,24 @@
  * Same helpers and meaning as cnnc_simd_scalar.h, the reference.  SSE4.1 has
  * no fused multiply-add, so cnnc_vfma is a multiply then an add (two
  * roundings).  Tails of n < 4 floats go through a small zeroed buffer so no
- * byte past n is read or written.  Compile with -msse4.1.
+ * byte past n is read or written.  Compile with -msse4.1.  Only round and
+ * select need SSE4.1; without it (plain x86-64, SSE2) they fall back to a
+ * float→int→float round trip (exact for the |n| < 2^31 exp uses) and an
+ * and/andnot/or blend, so `auto` gives every x86-64 compiler 4 lanes.
  * Licence: MIT, like the rest of cnnc.
  */
 #ifndef CNNC_SIMD_SSE4_H
 #define CNNC_SIMD_SSE4_H
 
+#ifdef __SSE4_1__
 #include <smmintrin.h>
+#define CNNC_ISA "sse4"
+#else
+#include <emmintrin.h>
+#define CNNC_ISA "sse2"
+#endif
 
 #define CNNC_LANES 4
-#define CNNC_ISA "sse4"
 
 typedef __m128 cnnc_v;
 
@@ -51,7 +59,11 @@ static inline float cnnc_vhsum(cnnc_v v) {
 }
 
 static inline cnnc_v cnnc_vround(cnnc_v x) {
+#ifdef __SSE4_1__
     return _mm_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#else
+    return _mm_cvtepi32_ps(_mm_cvtps_epi32(x));   /* MXCSR default: nearest even */
+#endif
 }
 
 static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
@@ -61,7 +73,12 @@ static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
 
 /* Lanes where a < b take t, the others f. */
 static inline cnnc_v cnnc_vsel_lt(cnnc_v a, cnnc_v b, cnnc_v t, cnnc_v f) {
-    return _mm_blendv_ps(f, t, _mm_cmplt_ps(a, b));
+    __m128 lt = _mm_cmplt_ps(a, b);
+#ifdef __SSE4_1__
+    return _mm_blendv_ps(f, t, lt);
+#else
+    return _mm_or_ps(_mm_and_ps(lt, t), _mm_andnot_ps(lt, f));
+#endif
 }
 static inline cnnc_v cnnc_vabs(cnnc_v x) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), x); }
 /* |mag| with the sign of sgn. */

@@ -218,9 +218,10 @@ Test(simd, avx512) {
     run_target("avx512", "avx512", "cc", "-mavx512f", "");
 }
 
-/* `auto` takes the scalar path without -m flags, then each x86 path. */
+/* `auto` on every path: forced scalar, plain x86-64 (SSE2), then each ISA. */
 Test(simd, auto_every_path) {
-    run_target("auto", "auto_scalar", "cc", "", "");
+    run_target("auto", "auto_scalar", "cc", "-DCNNC_SIMD_FORCE_SCALAR", "");
+    run_target("auto", "auto_sse2", "cc", "", "");
     run_target("auto", "auto_sse4", "cc", "-msse4.1", "");
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         run_target("auto", "auto_avx2", "clang", "-mavx2 -mfma", "");
