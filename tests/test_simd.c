@@ -41,6 +41,8 @@ static const Case cases[] = {
     {IR_CONV, 9, 11, 16, 24, 1, 1, 1, 1, 1, 1, ACT_LEAKY_RELU, true}, /* 1x1 */
     {IR_CONV, 12, 10, 6, 1, 5, 3, 1, 2, 2, 1, ACT_RELU6, true},       /* F=1, mixed */
     {IR_CONV, 10, 10, 9, 72, 2, 2, 1, 1, 1, 1, ACT_RELU, true},       /* 4.5 AVX-512 vectors */
+    {IR_CONV, 5, 5, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true},        /* 3x3 out: 2-row tiles */
+    {IR_CONV, 9, 5, 3, 20, 3, 2, 2, 2, 1, 1, ACT_LINEAR, true},       /* 2 wide, stride 2 */
     {IR_DENSE, 1, 1, 1600, 64, 0, 0, 0, 0, 0, 0, ACT_RELU, true},     /* MNIST fc1 */
     {IR_DENSE, 1, 1, 64, 10, 0, 0, 0, 0, 0, 0, ACT_LINEAR, true},     /* classifier */
     {IR_DENSE, 1, 1, 37, 83, 0, 0, 0, 0, 0, 0, ACT_TANH, false},      /* odd in, tails */

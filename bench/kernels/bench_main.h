@@ -57,7 +57,7 @@ static double peak_gflops(void) {
 #define STEP(i) acc##i = cnnc_vfma(acc##i, a, b);
 #define SUM(i) +cnnc_vhsum(acc##i)
     CHAINS(DECLARE)
-    long long iters = 20000000;
+    long long iters = 10000000;
     double t0 = now_seconds();
     for (long long n = 0; n < iters; n++) {
         CHAINS(STEP)
@@ -72,7 +72,11 @@ static int bench_run(const BenchEntry *entries, int n) {
     static CNNC_BENCH_ALIGN float in[1 << 16], out[1 << 16];
     for (int i = 0; i < (1 << 16); i++)
         in[i] = (float)(i % 17) * 0.01f;
-    double peak = peak_gflops();
+    double peak = 0;   /* the best of 5: interference only ever slows it down */
+    for (int r = 0; r < 5; r++) {
+        double p = peak_gflops();
+        peak = p > peak ? p : peak;
+    }
     printf("%s: fma peak %.1f GFLOP/s\n", CNNC_ISA, peak);
     for (int i = 0; i < n; i++) {
         double s = median_call_seconds(entries[i].fn, in, out);

@@ -30,6 +30,7 @@ typedef struct ConvTile {
     int nb;      /* vectors of output channels per sub-block */
     int px;      /* most output pixels per tile */
     int bw;      /* packed block width in channels */
+    int rows;    /* output rows one tile spans (narrow outputs), else 1 */
 } ConvTile;
 
 const Target *simd_kernel_target(const IrOp *op) {
@@ -52,6 +53,7 @@ static ConvTile tile_for(const IrOp *op, int lanes, int regs, bool fma, bool aut
     int px = (regs - t.nb - (fma ? 1 : 2)) / t.nb;
     t.px = px > 8 ? 8 : px;
     t.bw = auto_bw ? 16 : t.nb * lanes;
+    t.rows = op->out_shape.w * 2 <= t.px ? t.px / op->out_shape.w : 1;
     return t;
 }
 
@@ -115,6 +117,13 @@ static void emit_tile_init(Emitter *e, const IrOp *op, int nb, int px, int tail,
     }
 }
 
+/* Input offset of pixel p of a tile: along the row, or for a tile spanning
+ * several rows (t->rows > 1, whole rows) row by row. */
+static int input_offset(const IrOp *op, const ConvTile *t, int p) {
+    int ow = t->rows > 1 ? op->out_shape.w : p + 1;
+    return (p / ow) * op->sh * op->in_shape.w * op->in_shape.c + (p % ow) * op->sw * op->in_shape.c;
+}
+
 /* One step of the reduction: NB weight vectors, then per pixel a broadcast
  * and NB fmas.  `xs` indexes the input, `ws` the packed weights. */
 static void emit_tile_step(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px,
@@ -122,7 +131,7 @@ static void emit_tile_step(Emitter *e, const IrOp *op, const ConvTile *t, int nb
     for (int v = 0; v < nb; v++)
         emit(e, "const cnnc_v w%d = cnnc_vload(%s + %lld);\n", v, ws, packed_offset(op, t, v * t->lanes));
     for (int p = 0; p < px; p++) {
-        emit(e, "x = cnnc_vbcast(%s[%d]);", xs, p * op->sw * op->in_shape.c);
+        emit(e, "x = cnnc_vbcast(%s[%d]);", xs, input_offset(op, t, p));
         for (int v = 0; v < nb; v++)
             emit(e, " a%d_%d = cnnc_vfma(x, w%d, a%d_%d);", p, v, v, p, v);
         emit(e, "\n");
@@ -193,6 +202,13 @@ static void emit_tile(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int
  * possible: `na` tiles of `pxa` pixels, then tiles of pxa-1. */
 static void emit_row_tiles(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int tail) {
     int ow = op->out_shape.w;
+    if (t->rows > 1) {   /* one tile of whole rows */
+        emit(e, "{\n");
+        emit(e, "const int ox = 0;\n");
+        emit_tile(e, op, t, nb, t->rows * ow, tail);
+        emit(e, "}\n");
+        return;
+    }
     int ntiles = (ow + t->px - 1) / t->px;
     int pxa = (ow + ntiles - 1) / ntiles;
     int na = ow - ntiles * (pxa - 1);
@@ -229,14 +245,31 @@ static void emit_channel_blocks(Emitter *e, const IrOp *op, const ConvTile *t) {
     }
 }
 
-static void emit_conv_for_tile(Emitter *e, const IrOp *op, const ConvTile *t) {
-    emit(e, "/* tile: %d pixels x %d vectors of %d channels; weights in blocks of %d */\n", t->px, t->nb,
-         t->lanes, t->bw);
-    emit(e, "for (int oy = 0; oy < %d; oy++) {\n", op->out_shape.h);
+static void emit_output_rows(Emitter *e, const IrOp *op, const ConvTile *t) {
     emit(e, "const float *row = in + oy * %d;\n", op->sh * op->in_shape.w * op->in_shape.c);
     emit(e, "float *orow = out + oy * %d;\n", op->out_shape.w * op->out_shape.c);
     emit_channel_blocks(e, op, t);
-    emit(e, "}\n");
+}
+
+/* Rows in steps of t->rows (1 unless the output is narrow), then the rows
+ * left over, as a tile of fewer rows. */
+static void emit_conv_for_tile(Emitter *e, const IrOp *op, const ConvTile *t) {
+    int oh = op->out_shape.h, step = t->rows, rest = oh % step;
+    emit(e, "/* tile: %d pixels x %d vectors of %d channels; weights in blocks of %d */\n",
+         step > 1 ? step * op->out_shape.w : t->px, t->nb, t->lanes, t->bw);
+    if (oh - rest) {
+        emit(e, "for (int oy = 0; oy < %d; oy += %d) {\n", oh - rest, step);
+        emit_output_rows(e, op, t);
+        emit(e, "}\n");
+    }
+    if (rest) {
+        ConvTile last = *t;
+        last.rows = rest;
+        emit(e, "{\n");
+        emit(e, "const int oy = %d;\n", oh - rest);
+        emit_output_rows(e, op, &last);
+        emit(e, "}\n");
+    }
 }
 
 /* `auto`: one body per lane count the runtime header may pick, all reading
