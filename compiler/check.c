@@ -62,6 +62,14 @@ static int spec_index(const AttrSpec *specs, const char *name) {
     return -1;
 }
 
+/* "a, b and c" (or "a, b or c"). */
+static const char *word_list(const char *const *words, int n, const char *last_sep) {
+    const char *list = words[0];
+    for (int i = 1; i < n; i++)
+        list = arena_printf("%s%s%s", list, i == n - 1 ? arena_printf(" %s ", last_sep) : ", ", words[i]);
+    return list;
+}
+
 static void unknown_attr(const Attr *a, const AttrSpec *specs, const char *what) {
     const char *names[MAX_ATTRS];
     int n = spec_count(specs);
@@ -77,7 +85,7 @@ static void unknown_attr(const Attr *a, const AttrSpec *specs, const char *what)
     else if (n == 0)
         error_at(a->loc, "unknown attribute '%s': %s takes no attributes", a->name, what);
     else
-        error_at(a->loc, "unknown attribute '%s' for %s", a->name, what);
+        error_at(a->loc, "unknown attribute '%s' for %s (it takes %s)", a->name, what, word_list(names, n, "and"));
 }
 
 /* Reads a statement's attributes into by_spec[i] (the attribute for
@@ -189,13 +197,10 @@ static bool read_choice(const Attr *a, const char *const *choices, int n, int *o
                 return true;
             }
     const char *close = v->kind == VAL_IDENT ? closest_word(v->str, choices, n) : NULL;
-    const char *list = choices[0];
-    for (int i = 1; i < n; i++)
-        list = arena_printf("%s%s%s", list, i == n - 1 ? " or " : ", ", choices[i]);
     if (close)
         error_at(v->loc, "unknown %s '%s'; did you mean '%s'?", a->name, val_text(v), close);
     else
-        error_at(v->loc, "'%s' takes %s, not '%s'", a->name, list, val_text(v));
+        error_at(v->loc, "'%s' takes %s, not '%s'", a->name, word_list(choices, n, "or"), val_text(v));
     return false;
 }
 

@@ -135,6 +135,16 @@ Test(diag, attribute_on_layer_without_any) {
                 1);
 }
 
+Test(diag, unknown_attribute_lists_the_known_ones) {
+    expect_diag(false,
+                "input 4x4x1\n"
+                "pool: maxpool zzzzzz=3\n",
+                "m.cnn:2:15: error: unknown attribute 'zzzzzz' for maxpool (it takes size, stride and padding)\n"
+                "pool: maxpool zzzzzz=3\n"
+                "              ^~~~~~\n",
+                1);
+}
+
 Test(diag, duplicate_attribute) {
     expect_diag(false,
                 "input 8x8x1\n"
