@@ -129,10 +129,10 @@ static bool global_pool_infer(Layer *l, bool same) {
     return true;
 }
 
+/* A vector flattens to itself, as in Keras (torch.flatten after a global
+ * pool is common in transcribed models). */
 static bool flatten_infer(Layer *l, bool same) {
     (void)same;
-    if (!need_image(l))
-        return false;
     l->out = shape_vector((int)shape_count(l->in));
     return true;
 }

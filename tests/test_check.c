@@ -182,7 +182,7 @@ Test(shapes, pools) {
 }
 
 Test(shapes, softmax_and_activations) {
-    Model *m = check_ok("input 4x4x3\ns: softmax\nl: leaky_relu alpha=0.2\ng: global_maxpool\nr: relu6\n");
+    Model *m = check_ok("input 4x4x3\ns: softmax\nl: leaky_relu alpha=0.2\ng: global_maxpool\nr: relu6\nflatten\n");
     assert_shape(layer(m, "s")->out, "4x4x3");
     cr_assert_eq(layer(m, "s")->act, ACT_SOFTMAX);
     cr_assert_float_eq(layer(m, "l")->alpha, 0.2f, 1e-7);
