@@ -107,6 +107,8 @@ Test(shapes, every_example_checks) {
     cr_assert_eq(total_params(lenet), 61706);
     Model *flowers = check_file("../examples/flowers.cnn", false);
     assert_shape(layer(flowers, "maxpool_3")->out, "22x22x64");
+    cr_assert_eq(layer(flowers, "fc1")->params, 3965056);   /* the TensorFlow tutorial's summary */
+    cr_assert_eq(total_params(flowers), 3989285);
 }
 
 Test(shapes, policy_per_position_bias) {
