@@ -243,8 +243,9 @@ static void assert_npz_contents(const char *path) {
     cr_assert_null(bundle_find(&b, "missing"));
 }
 
-Test(weights_io, npz_stored_deflated_and_zip64) {
+Test(weights_io, npz_stored_deflated_streamed_and_zip64) {
     assert_npz_contents(FIX "savez.npz");
+    assert_npz_contents(FIX "savez_stream.npz");
     assert_npz_contents(FIX "savez_compressed.npz");
     assert_npz_contents(FIX "zip64.npz");
 }
