@@ -336,6 +336,16 @@ static void require_attr(Draft *d, const Stmt *s, const Attr **by_spec, const ch
     }
 }
 
+/* A layer's layout= describes only its inline and .npy tensors (SPEC 1.6):
+ * said with none, it is most likely meant for the bundle. */
+static void warn_idle_layout(const Draft *d, const AttrSpec *specs, const Attr **by_spec) {
+    int i = spec_index(specs, "layout");
+    if (i < 0 || !by_spec[i] || d->ts.given[T_WEIGHT] || d->ts.given[T_BIAS])
+        return;
+    warning_at(by_spec[i]->loc, "'layout' of layer '%s' has no effect: it applies to tensors given inline "
+               "or as .npy, and a bundle's layout is set in its 'weights' statement", d->l->name);
+}
+
 static void read_layer_attrs(Draft *d, const Stmt *s) {
     Layer *l = d->l;
     const AttrSpec *specs = op_info(l->kind)->attrs;
@@ -356,6 +366,7 @@ static void read_layer_attrs(Draft *d, const Stmt *s) {
     }
     if (d->alpha && (l->kind == LAYER_CONV2D || l->kind == LAYER_DENSE) && l->act != ACT_LEAKY_RELU)
         error_at(d->alpha->loc, "'alpha' applies only with activation=leaky_relu");
+    warn_idle_layout(d, specs, by_spec);
 }
 
 static void no_bare_values(const Stmt *s, int allowed) {

@@ -599,6 +599,18 @@ Test(diag, flatten_hwc_warning) {
                 0);
 }
 
+Test(diag, layout_without_inline_tensors) {
+    expect_diag(false,
+                "weights \"b.safetensors\"\n"
+                "input 4\n"
+                "fc1: dense units=3 layout=torch\n",
+                "m.cnn:3:20: warning: 'layout' of layer 'fc1' has no effect: it applies to tensors given inline "
+                "or as .npy, and a bundle's layout is set in its 'weights' statement\n"
+                "fc1: dense units=3 layout=torch\n"
+                "                   ^~~~~~\n",
+                0);
+}
+
 Test(diag, several_errors) {
     expect_diag(false,
                 "input 8x8x1\n"
