@@ -404,6 +404,8 @@ static void dump_op(const Ir *ir, int i, FILE *out) {
         fprintf(out, " k%dx%d s%dx%d d%dx%d", op->kh, op->kw, op->sh, op->sw, op->dh, op->dw);
     if (op->pad_top || op->pad_bottom || op->pad_left || op->pad_right)
         fprintf(out, " pad[%d,%d,%d,%d]", op->pad_top, op->pad_bottom, op->pad_left, op->pad_right);
+    if (op->kind == IR_TRANSPOSE)
+        fprintf(out, " %s", op->to_chw ? "hwc->chw" : "chw->hwc");
     if (op->bias.count)
         fprintf(out, " +bias%s", op->per_position_bias ? "(per-position)" : "");
     if ((op->kind == IR_CONV || op->kind == IR_DENSE || op->kind == IR_ACT) && op->act != ACT_LINEAR)

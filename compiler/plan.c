@@ -76,7 +76,7 @@ void plan_memory(Ir *ir) {
     for (int i = 0; i < ir->nops; i++) {
         int id = ir->ops[i].out;
         IrBuf *b = &ir->bufs[id];
-        if (b->kind != BUF_WORK || placed[id])
+        if (b->kind != BUF_WORK)
             continue;
         b->shares = in_place_source(ir, i);
         b->offset = b->shares >= 0 ? ir->bufs[b->shares].offset : first_fit(ir, b, placed);
