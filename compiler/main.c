@@ -176,9 +176,12 @@ static int write_outputs(const Ir *ir, Options *o) {
         o->emit.weights_out = files[2];
         emit_c(ir, &o->emit, files[0], files[1]);
     }
-    for (int i = 0; i < n; i++)
-        if (files[i])
-            failed |= (ferror(files[i]) != 0) | (fclose(files[i]) != 0);
+    for (int i = 0; i < n; i++) {
+        if (!files[i])
+            continue;
+        failed |= ferror(files[i]) != 0;
+        failed |= fclose(files[i]) != 0;   /* always closed, even after an error */
+    }
     for (int i = 0; i < n && opened && !failed; i++)
         failed = rename(tmps[i], paths[i]) != 0;
     if (opened && failed)
