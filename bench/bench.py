@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -62,6 +63,12 @@ def run(cmd, timeout, env=None, cwd=None):
         lines = [line for line in p.stderr.splitlines() if line.strip()]
         raise RowFailed(f"exit {p.returncode}: {lines[-1][:160] if lines else 'no message'}")
     return p.stdout
+
+
+def children_cpu_seconds():
+    """User + system CPU time of finished child processes (immune to load)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cpu_flags():
@@ -161,9 +168,9 @@ class Bench:
         work = os.path.join(OUT, "gen", model, target)
         os.makedirs(work, exist_ok=True)
         c_file = os.path.join(work, f"{model}.c")
-        t0 = time.perf_counter()
+        t0 = children_cpu_seconds()
         run([self.cnnc, os.path.join(OUT, "models", model, "model.cnn"), f"--target={target}", "-o", c_file], 300)
-        gen_s = time.perf_counter() - t0
+        gen_s = children_cpu_seconds() - t0
         stats = self.compile_stats(c_file, flags)
         stats.update(model=model, target=target, cnnc_s=gen_s)
         self.compile_rows.append(stats)

@@ -74,7 +74,7 @@ def summary_line(model, rows):
 
 
 def compile_table(compile_rows):
-    lines = ["| model | target | generated lines | cnnc s | gcc -O2 CPU s | gcc peak MB | object bytes |",
+    lines = ["| model | target | generated lines | cnnc CPU s | gcc -O2 CPU s | gcc peak MB | object bytes |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for c in compile_rows:
         lines.append(f"| {c['model']} | {c['target']} | {c['lines']} | {c['cnnc_s']:.2f} | {c['gcc_s']:.1f} | "
