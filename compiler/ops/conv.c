@@ -22,6 +22,11 @@ static const char *times(const char *v, int k) {
     return k == 1 ? v : arena_printf("%s * %d", v, k);
 }
 
+/* "(sum) * k", or just "sum" when k is 1. */
+static const char *sum_times(const char *sum, int k) {
+    return k == 1 ? sum : arena_printf("(%s) * %d", sum, k);
+}
+
 static void emit_conv_init(Emitter *e, const IrOp *op) {
     int f = op->out_shape.c;
     emit(e, "for (int f = 0; f < %d; f++) {\n", f);
@@ -36,15 +41,16 @@ static void emit_conv_init(Emitter *e, const IrOp *op) {
 static void emit_conv(Emitter *e, const IrOp *op) {
     Shape in = op->in_shape, out = op->out_shape;
     emit(e, "for (int oy = 0; oy < %d; oy++) {\nfor (int ox = 0; ox < %d; ox++) {\n", out.h, out.w);
-    emit(e, "float *o = out + (oy * %d + ox) * %d;\n", out.w, out.c);
+    emit(e, "float *o = out + %s;\n", sum_times(arena_printf("oy * %d + ox", out.w), out.c));
     emit_conv_init(e, op);
     emit(e, "for (int ky = 0; ky < %d; ky++) {\nfor (int kx = 0; kx < %d; kx++) {\n", op->kh, op->kw);
-    emit(e, "const float *x = in + ((%s + %s) * %d + %s + %s) * %d;\n", times("oy", op->sh),
-         times("ky", op->dh), in.w, times("ox", op->sw), times("kx", op->dw), in.c);
-    emit(e, "const float *w = %s + (ky * %d + kx) * %d;\n", ir_array_symbol(op, 0), op->kw,
-         in.c * out.c);
+    const char *pixel = arena_printf("(%s + %s) * %d + %s + %s", times("oy", op->sh),
+                                     times("ky", op->dh), in.w, times("ox", op->sw), times("kx", op->dw));
+    emit(e, "const float *x = in + %s;\n", sum_times(pixel, in.c));
+    emit(e, "const float *w = %s + %s;\n", ir_array_symbol(op, 0),
+         sum_times(arena_printf("ky * %d + kx", op->kw), in.c * out.c));
     emit(e, "for (int c = 0; c < %d; c++) {\nfor (int f = 0; f < %d; f++) {\n", in.c, out.c);
-    emit(e, "o[f] += x[c] * w[c * %d + f];\n}\n}\n}\n}\n", out.c);
+    emit(e, "o[f] += x[c] * w[%s + f];\n}\n}\n}\n}\n", times("c", out.c));
     if (op->act != ACT_LINEAR) {
         emit(e, "for (int f = 0; f < %d; f++) {\n", out.c);
         emit_act_statement(e, op->act, op->alpha, "o[f]");
@@ -58,9 +64,9 @@ static void emit_pad(Emitter *e, const IrOp *op) {
     Shape in = op->in_shape, out = op->out_shape;
     emit(e, "for (int i = 0; i < %lld; i++) {\nout[i] = 0.0f;\n}\n", shape_count(out));
     emit(e, "for (int y = 0; y < %d; y++) {\nfor (int i = 0; i < %d; i++) {\n", in.h, in.w * in.c);
-    emit(e, "out[(%s * %d + %d) * %d + i] = in[y * %d + i];\n}\n}\n",
-         op->pad_top ? arena_printf("(y + %d)", op->pad_top) : "y", out.w, op->pad_left, in.c,
-         in.w * in.c);
+    const char *row = op->pad_top ? arena_printf("(y + %d)", op->pad_top) : "y";
+    const char *first = sum_times(arena_printf("%s * %d + %d", row, out.w, op->pad_left), in.c);
+    emit(e, "out[%s + i] = in[y * %d + i];\n}\n}\n", first, in.w * in.c);
 }
 
 const KernelEmitter conv_scalar_kernel = {"scalar", pack_conv, emit_conv, false};

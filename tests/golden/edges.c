@@ -25,7 +25,7 @@ static void blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     }
     for (int y = 0; y < 8; y++) {
         for (int i = 0; i < 8; i++) {
-            out[((y + 1) * 10 + 1) * 1 + i] = in[y * 8 + i];
+            out[(y + 1) * 10 + 1 + i] = in[y * 8 + i];
         }
     }
 }
@@ -34,17 +34,17 @@ static void blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
 static void blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int oy = 0; oy < 8; oy++) {
         for (int ox = 0; ox < 8; ox++) {
-            float *o = out + (oy * 8 + ox) * 1;
+            float *o = out + oy * 8 + ox;
             for (int f = 0; f < 1; f++) {
                 o[f] = 0.0f;
             }
             for (int ky = 0; ky < 3; ky++) {
                 for (int kx = 0; kx < 3; kx++) {
-                    const float *x = in + ((oy + ky) * 10 + ox + kx) * 1;
-                    const float *w = edges_blur_weight + (ky * 3 + kx) * 1;
+                    const float *x = in + (oy + ky) * 10 + ox + kx;
+                    const float *w = edges_blur_weight + ky * 3 + kx;
                     for (int c = 0; c < 1; c++) {
                         for (int f = 0; f < 1; f++) {
-                            o[f] += x[c] * w[c * 1 + f];
+                            o[f] += x[c] * w[c + f];
                         }
                     }
                 }
@@ -60,7 +60,7 @@ static void edge_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     }
     for (int y = 0; y < 8; y++) {
         for (int i = 0; i < 8; i++) {
-            out[((y + 1) * 10 + 1) * 1 + i] = in[y * 8 + i];
+            out[(y + 1) * 10 + 1 + i] = in[y * 8 + i];
         }
     }
 }
@@ -69,17 +69,17 @@ static void edge_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
 static void edge_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int oy = 0; oy < 8; oy++) {
         for (int ox = 0; ox < 8; ox++) {
-            float *o = out + (oy * 8 + ox) * 1;
+            float *o = out + oy * 8 + ox;
             for (int f = 0; f < 1; f++) {
                 o[f] = 0.0f;
             }
             for (int ky = 0; ky < 3; ky++) {
                 for (int kx = 0; kx < 3; kx++) {
-                    const float *x = in + ((oy + ky) * 10 + ox + kx) * 1;
-                    const float *w = edges_edge_weight + (ky * 3 + kx) * 1;
+                    const float *x = in + (oy + ky) * 10 + ox + kx;
+                    const float *w = edges_edge_weight + ky * 3 + kx;
                     for (int c = 0; c < 1; c++) {
                         for (int f = 0; f < 1; f++) {
-                            o[f] += x[c] * w[c * 1 + f];
+                            o[f] += x[c] * w[c + f];
                         }
                     }
                 }
