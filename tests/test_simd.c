@@ -155,6 +155,7 @@ static const char *write_program(const Target *t, const char *tag) {
     for (int k = 0; k < NCASES; k++)
         write_case(f, k, t);
     fprintf(f, "static float out[1 << 16];\n\nint main(void) {\n");
+    fprintf(f, "    fputs(CNNC_ISA \"\\n\", stdout);\n");
     for (int k = 0; k < NCASES; k++)
         fprintf(f, "    case%d(case%d_input, out);\n    fwrite(out, sizeof(float), %lld, stdout);\n", k, k,
                 out_count(&cases[k]));
@@ -181,8 +182,19 @@ static void check_outputs(FILE *run, const char *tag) {
     }
 }
 
-/* Generate for target `name`, compile with `cc flags`, run under `runner`. */
-static void run_target(const char *name, const char *tag, const char *cc, const char *flags, const char *runner) {
+/* The program first prints the ISA the runtime header took: the flags must
+ * have selected the path under test. */
+static void check_isa(FILE *run, const char *tag, const char *isa) {
+    char line[32] = "";
+    cr_assert_not_null(fgets(line, sizeof line, run), "%s: no output", tag);
+    line[strcspn(line, "\n")] = '\0';
+    cr_assert_str_eq(line, isa, "%s: compiled for %s, expected %s", tag, line, isa);
+}
+
+/* Generate for target `name`, compile with `cc flags`, run under `runner`
+ * (empty, or an emulator), expect the runtime header to pick `isa`. */
+static void run_target(const char *name, const char *isa, const char *tag, const char *cc, const char *flags,
+                       const char *runner) {
     const Target *t = target_by_name(name);
     cr_assert_not_null(t);
     const char *src = write_program(t, tag);
@@ -192,6 +204,7 @@ static void run_target(const char *name, const char *tag, const char *cc, const 
     cr_assert_eq(system(cmd), 0, "%s: compile failed: %s", tag, cmd);
     FILE *run = popen(arena_printf("%s %s", runner, exe), "r");
     cr_assert_not_null(run);
+    check_isa(run, tag, isa);
     check_outputs(run, tag);
     cr_assert_eq(pclose(run), 0, "%s: program failed", tag);
     remove(src);
@@ -205,35 +218,35 @@ static bool have_command(const char *name) {
 Test(simd, sse4) {
     if (!__builtin_cpu_supports("sse4.1"))
         cr_skip_test("this CPU has no SSE4.1");
-    run_target("sse4", "sse4", "cc", "-msse4.1", "");
+    run_target("sse4", "sse4", "sse4", "cc", "-msse4.1", "");
 }
 
 Test(simd, avx2) {
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
         cr_skip_test("this CPU has no AVX2+FMA");
-    run_target("avx2", "avx2", "cc", "-mavx2 -mfma", "");
+    run_target("avx2", "avx2", "avx2", "cc", "-mavx2 -mfma", "");
 }
 
 Test(simd, avx512) {
     if (!__builtin_cpu_supports("avx512f"))
         cr_skip_test("this CPU has no AVX-512F");
-    run_target("avx512", "avx512", "cc", "-mavx512f", "");
+    run_target("avx512", "avx512", "avx512", "cc", "-mavx512f", "");
 }
 
 /* `auto` on every path: forced scalar, plain x86-64 (SSE2), then each ISA. */
 Test(simd, auto_every_path) {
-    run_target("auto", "auto_scalar", "cc", "-DCNNC_SIMD_FORCE_SCALAR", "");
-    run_target("auto", "auto_sse2", "cc", "", "");
-    run_target("auto", "auto_sse4", "cc", "-msse4.1", "");
+    run_target("auto", "scalar", "auto_scalar", "cc", "-DCNNC_SIMD_FORCE_SCALAR", "");
+    run_target("auto", "sse2", "auto_sse2", "cc", "", "");
+    run_target("auto", "sse4", "auto_sse4", "cc", "-msse4.1", "");
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        run_target("auto", "auto_avx2", "clang", "-mavx2 -mfma", "");
+        run_target("auto", "avx2", "auto_avx2", "clang", "-mavx2 -mfma", "");
     if (__builtin_cpu_supports("avx512f"))
-        run_target("auto", "auto_avx512", "cc", "-mavx512f", "");
+        run_target("auto", "avx512", "auto_avx512", "cc", "-mavx512f", "");
 }
 
 Test(simd, neon) {
     if (!have_command("aarch64-linux-gnu-gcc") || !have_command("qemu-aarch64"))
         cr_skip_test("no aarch64-linux-gnu-gcc or qemu-aarch64: NEON not tested");
-    run_target("neon", "neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
-    run_target("auto", "auto_neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
+    run_target("neon", "neon", "neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
+    run_target("auto", "neon", "auto_neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
 }
