@@ -82,25 +82,34 @@ def compile_table(compile_rows):
     return lines
 
 
-def render(bench, cpu, elapsed):
-    peak = max(bench.peak.values()) if bench.peak else None
+def header(bench, cpu, elapsed):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     peak_text = ", ".join(f"{isa} {g:.1f} GFLOP/s" for isa, g in bench.peak.items()) or "n/a"
     load = os.getloadavg()
-    out = ["# cnnc benchmark results", "",
-           f"- Date: {now}; whole run {elapsed / 60:.1f} min; load average at the end "
-           f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min) on {os.cpu_count()} cores",
-           f"- CPU: {cpu}; pinned to core {bench.cpu} (`taskset`), one thread everywhere, batch 1",
-           f"- Measured FMA peak (src/peak.c, one core): {peak_text}",
-           "- Versions: " + "; ".join(f"{k} {v}" for k, v in versions(os.path.dirname(__file__)).items()),
-           f"- Median of single in-process calls after warm-up, {bench.args.seconds:g} s of timed calls per "
-           "configuration (wall clock; CPU µs = median process CPU time per call, which leaves out "
-           "preemption by other work on this shared machine); error = max |got − exp| / max(1, |exp|) "
-           "against PyTorch in float64.",
-           "- Generated code and the textbook loops: gcc -O2 plus the target's -m flags "
-           "(auto: -march=native).", "",
-           "| model | implementation | median µs | CPU µs | GFLOP/s | % of peak | cnnc speed-up | max error | notes |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["# cnnc benchmark results", "",
+             f"- Date: {now}; whole run {elapsed / 60:.1f} min; load average at the end "
+             f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min) on {os.cpu_count()} cores",
+             f"- CPU: {cpu}; pinned to core {bench.cpu} (`taskset`), one thread everywhere, batch 1",
+             f"- Measured FMA peak (src/peak.c, one core): {peak_text}",
+             "- Versions: " + "; ".join(f"{k} {v}" for k, v in versions(os.path.dirname(__file__)).items()),
+             f"- Median of single in-process calls after warm-up, {bench.args.seconds:g} s of timed calls per "
+             "configuration (wall clock; CPU µs = median process CPU time per call, which leaves out "
+             "preemption by other work on this shared machine); error = max |got − exp| / max(1, |exp|) "
+             "against PyTorch in float64.",
+             "- Generated code and the textbook loops: gcc -O2 plus the target's -m flags "
+             "(auto: -march=native). How each peer is set up, and why: docs/decisions/bench.md."]
+    if load[1] > 1.5:  # the benchmark itself accounts for about 1
+        lines.append("- **Other work shared the machine during this run**: wall-clock medians of calls "
+                     "that take milliseconds are inflated by preemption; for those rows the CPU µs column "
+                     "is the better estimate.")
+    return lines
+
+
+def render(bench, cpu, elapsed):
+    peak = max(bench.peak.values()) if bench.peak else None
+    out = header(bench, cpu, elapsed)
+    out += ["", "| model | implementation | median µs | CPU µs | GFLOP/s | % of peak | cnnc speed-up | max error "
+            "| notes |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     models = list(dict.fromkeys(r["model"] for r in bench.rows))
     for model in models:
         rows = [r for r in bench.rows if r["model"] == model]
