@@ -16,9 +16,10 @@
  * lane count is only known to the C compiler, so BW = 16 (a multiple of every
  * lane count) and the body is emitted once per lane count under #if.
  * When the dilation is 1 the KW*Cin values of a kernel row are contiguous in
- * both input and weights and the inner loop runs over them in one go, which
- * is what makes 1- and 3-channel first layers cheap.
+ * both input and weights and the inner loop runs over them in one go; a short
+ * row (1- and 3-channel first layers) is unrolled with constant offsets.
  * The tile is sized to the register file (16 or 32 vectors): see tile_for.
+ * Measured numbers and the reasons for these choices: docs/decisions/simd.md.
  */
 #include "simd.h"
 
@@ -45,11 +46,13 @@ int simd_register_count(const Target *t) {
 }
 
 /* NB*PX accumulators + NB weight vectors + a broadcast (+ a product when
- * there is no FMA) must fit the register file. */
+ * there is no FMA) must fit the register file.  An output at most PX/2 wide
+ * gets tiles of whole rows, so small layers still fill the tile. */
 static ConvTile tile_for(const IrOp *op, int lanes, int regs, bool fma, bool auto_bw) {
     ConvTile t = {.lanes = lanes};
     int nvec = (op->out_shape.c + lanes - 1) / lanes;
-    t.nb = nvec < (regs >= 32 ? 4 : 2) ? nvec : (regs >= 32 ? 4 : 2);
+    int most = regs >= 32 ? 4 : 2;
+    t.nb = nvec < most ? nvec : most;
     int px = (regs - t.nb - (fma ? 1 : 2)) / t.nb;
     t.px = px > 8 ? 8 : px;
     t.bw = auto_bw ? 16 : t.nb * lanes;
