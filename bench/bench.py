@@ -30,7 +30,7 @@ OUT = os.path.join(BENCH, "out")
 BIN = os.path.join(OUT, "bin")
 SRC = os.path.join(BENCH, "src")
 PYTHON = "/usr/bin/python3"
-MODELS = ["lenet5", "mnist", "cifar", "flowers", "policy"]
+MODELS = ["lenet5", "mnist", "cifar", "policy", "flowers"]  # the slowest to compile last
 
 # cnnc targets: gcc flags, and the /proc/cpuinfo flags the CPU needs to run them.
 TARGETS = {
@@ -80,9 +80,11 @@ def cpu_flags():
 
 
 def cpu_model():
+    """lscpu's model name, with family/model (a VM may say only "AMD EPYC")."""
     out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    match = re.search(r"Model name:\s*(.+)", out)
-    return match.group(1).strip() if match else platform.processor()
+    fields = dict(re.findall(r"^([^:\n]+):\s*(.+)$", out, re.M))
+    name = fields.get("Model name", platform.processor())
+    return f"{name} (family {fields.get('CPU family', '?')}, model {fields.get('Model', '?')})"
 
 
 class Bench:
@@ -91,7 +93,7 @@ class Bench:
         self.cpu = str(args.cpu)
         self.env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                         BENCH_SECONDS=str(args.seconds))
-        self.rows, self.compile_rows, self.peak = [], [], {}
+        self.rows, self.compile_rows, self.peak, self.text = [], [], {}, ""
         self.cnnc = os.path.join(OUT, "build", "compiler", "cnnc")
 
     def pinned(self, cmd):
@@ -252,12 +254,17 @@ class Bench:
         self.add_row(model, "textbook loops", lambda: self.naive_row(model))
 
     def run_all(self):
+        """Every model; the table is rewritten after each, so a run cut short
+        still leaves the models it finished."""
         os.makedirs(os.path.join(OUT, "runs"), exist_ok=True)
-        self.macs = {}
+        self.macs, started, cpu = {}, time.time(), cpu_model()
         self.build_tools()
         self.measure_peak()
         for model in self.args.models:
             self.bench_model(model)
+            self.text = report.render(self, cpu, time.time() - started)
+            with open(self.args.results, "w") as f:
+                f.write(self.text)
         with open(os.path.join(OUT, "results.json"), "w") as f:
             json.dump(dict(rows=self.rows, compile=self.compile_rows, peak=self.peak, macs=self.macs), f, indent=1)
 
@@ -272,12 +279,8 @@ def main():
     args = parser.parse_args()
     args.models = [m for m in args.models.split(",") if m]
     bench = Bench(args)
-    started = time.time()
     bench.run_all()
-    text = report.render(bench, cpu_model(), time.time() - started)
-    print(text)
-    with open(args.results, "w") as f:
-        f.write(text)
+    print(bench.text)
 
 
 if __name__ == "__main__":
