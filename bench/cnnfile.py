@@ -9,7 +9,6 @@ understands: images are (C, H, W), conv weights [F][C][KH][KW], dense weights
 explicit paddings (top, bottom, left, right).  It rejects what it does not know
 rather than guessing: the bench models are plain CNNs.
 """
-import math
 import re
 
 TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|[\[\],=:]|[^\s\[\],=:"]+')
@@ -241,9 +240,6 @@ class Reader:
 
     def layer_activation(self, name, op, attrs):
         return dict(op="act", kind=op, alpha=alpha_of(attrs, op), shape=self.shape, macs=0)
-
-    def layer_leaky_relu(self, name, op, attrs):
-        return self.layer_activation(name, op, attrs)
 
     def layer_dropout(self, name, op, attrs):
         return None
