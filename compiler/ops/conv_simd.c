@@ -45,15 +45,18 @@ int simd_register_count(const Target *t) {
     return t->kind == TARGET_AVX512 || t->kind == TARGET_NEON ? 32 : 16;
 }
 
-/* NB*PX accumulators + NB weight vectors + a broadcast (+ a product when
- * there is no FMA) must fit the register file.  An output at most PX/2 wide
- * gets tiles of whole rows, so small layers still fill the tile. */
+/* NB*PX accumulators + NB weight vectors + a broadcast must fit the
+ * register file.  Two-operand SSE without FMA also needs a product, a copy
+ * of the weight and the activation constant gcc keeps live: 6 spare in all
+ * (with 5 spare gcc spilled an accumulator to the stack inside the loop: the
+ * sse4 policy net went 13.2 -> 8.8 ms).  An output at most PX/2 wide gets
+ * tiles of whole rows, so small layers still fill the tile. */
 static ConvTile tile_for(const IrOp *op, int lanes, int regs, bool fma, bool auto_bw) {
     ConvTile t = {.lanes = lanes};
     int nvec = (op->out_shape.c + lanes - 1) / lanes;
     int most = regs >= 32 ? 4 : 2;
     t.nb = nvec < most ? nvec : most;
-    int px = (regs - t.nb - (fma ? 1 : 2)) / t.nb;
+    int px = (regs - t.nb - (fma ? 1 : 6)) / t.nb;
     t.px = px > 8 ? 8 : px;
     t.bw = auto_bw ? 16 : t.nb * lanes;
     t.rows = op->out_shape.w * 2 <= t.px ? t.px / op->out_shape.w : 1;
