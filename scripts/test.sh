@@ -33,7 +33,7 @@ run_suite build-test
 
 echo "== tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 TEST_ARGS=(--no-suite fuzz)
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
 
 echo "== fuzzing (libFuzzer, short bounded runs)"
