@@ -398,8 +398,14 @@ typedef struct Target {
 
 const Target *target_by_name(const char *name);   /* NULL if unknown */
 
+/* --unroll: how far kernels unroll their loops.  AUTO unrolls where it pays
+ * and stays within the code-size budget; FULL unrolls every reduction with
+ * constant offsets; NONE keeps readable rolled loops. */
+typedef enum { UNROLL_AUTO, UNROLL_FULL, UNROLL_NONE } UnrollMode;
+
 typedef struct EmitOptions {
     const Target *target;
+    UnrollMode unroll;
     bool standalone;
     const char *header_name;  /* "model.h", as #included by the .c */
     const char *source_name;  /* the .cnn path, for the frontmatter */
@@ -474,7 +480,8 @@ typedef struct KernelEmitter {
     /* Fills op->arrays (op->narrays) from op->weight/op->bias etc. in the
      * kernel's reading order; must cope with data == NULL (counts only). */
     void (*pack)(IrOp *op);
-    /* The statements of `static void f(const float *in, float *out)`. */
+    /* The statements of `static void f(const float *in, float *out)`
+     * (plus `float *scratch` when op->scratch_floats > 0). */
     void (*emit_body)(Emitter *e, const IrOp *op);
     bool in_place_ok;    /* correct when in == out (elementwise kernels) */
 } KernelEmitter;
@@ -501,6 +508,14 @@ struct IrOp {
      * (per_position_bias); AFFINE weight = scale[C], bias = shift[C]. */
     Tensor weight, bias;
     bool per_position_bias;
+
+    UnrollMode unroll;       /* from EmitOptions; kernels read it */
+    /* Scratch a kernel needs during the op (e.g. Winograd's transformed
+     * tiles): pack sets scratch_floats; lower.c makes it buffer `scratch`
+     * (-1 if none), plan.c places it, and the function gets a third
+     * parameter `float *scratch` (64-byte aligned). */
+    long long scratch_floats;
+    int scratch;
 
     const KernelEmitter *kernel;   /* chosen by lower.c (choose_kernel) */
     IrArray arrays[IR_MAX_ARRAYS]; /* filled by kernel->pack */

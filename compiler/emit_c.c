@@ -266,8 +266,8 @@ static void emit_op_comment(const Ir *ir, const EmitOptions *opts, Emitter *e, c
 static void emit_function(const Ir *ir, const EmitOptions *opts, Emitter *e, const IrOp *op) {
     emit_op_comment(ir, opts, e, op);
     const char *restrict_kw = op->kernel->in_place_ok ? "" : "CNNC_RESTRICT ";
-    emit(e, "static void %s(const float *%sin, float *%sout) {\n", op->func_name, restrict_kw,
-         restrict_kw);
+    emit(e, "static void %s(const float *%sin, float *%sout%s) {\n", op->func_name, restrict_kw,
+         restrict_kw, op->scratch >= 0 ? ", float *CNNC_RESTRICT scratch" : "");
     op->kernel->emit_body(e, op);
     emit(e, "}\n\n");
 }
@@ -292,7 +292,8 @@ static void emit_entry_points(const Ir *ir, Emitter *e) {
         emit(e, "(void)ws;\n");
     for (int i = 0; i < ir->nops; i++) {
         const IrOp *op = &ir->ops[i];
-        emit(e, "%s(%s, %s);\n", op->func_name, buffer_expr(ir, op->in), buffer_expr(ir, op->out));
+        emit(e, "%s(%s, %s%s);\n", op->func_name, buffer_expr(ir, op->in), buffer_expr(ir, op->out),
+             op->scratch >= 0 ? arena_printf(", %s", buffer_expr(ir, op->scratch)) : "");
     }
     emit(e, "}\n\n");
     if (ir->workspace_bytes)

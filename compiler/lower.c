@@ -47,7 +47,7 @@ static int new_buffer(Lowering *lw, BufKind kind, Shape s) {
 /* Appends an op reading the current buffer and writing a new one of `out`. */
 static IrOp *add_op(Lowering *lw, IrOpKind kind, const Layer *l, Shape out) {
     IrOp op = {.kind = kind, .layer = l, .in = lw->cur, .in_shape = lw->shape, .out_shape = out,
-               .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1};
+               .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .scratch = -1};
     op.out = new_buffer(lw, BUF_WORK, out);
     vec_push(&lw->ops, op);
     lw->cur = op.out;
@@ -367,15 +367,31 @@ static const char *function_name(const Ir *ir, int index) {
     return name;
 }
 
-static void finish_ops(Ir *ir) {
+static void finish_ops(Ir *ir, UnrollMode unroll) {
     for (int i = 0; i < ir->nops; i++) {
         IrOp *op = &ir->ops[i];
+        op->unroll = unroll;
         op->kernel = choose_kernel(op, ir->target);
         op->kernel->pack(op);
         op->symbol_prefix = arena_printf("%s_%s", ir->model->name,
                                          op->layer ? op->layer->cname : "io");
         op->func_name = function_name(ir, i);
     }
+}
+
+/* A kernel that asked for scratch (in pack) gets a workspace buffer that
+ * lives only during its op. */
+static void add_scratch_buffers(Lowering *lw, Ir *ir) {
+    for (int i = 0; i < ir->nops; i++) {
+        if (ir->ops[i].scratch_floats <= 0)
+            continue;
+        IrBuf b = {.kind = BUF_WORK, .floats = ir->ops[i].scratch_floats, .first = -1, .last = -1,
+                   .shares = -1};
+        vec_push(&lw->bufs, b);
+        ir->ops[i].scratch = lw->bufs.len - 1;
+    }
+    ir->bufs = lw->bufs.items;
+    ir->nbufs = lw->bufs.len;
 }
 
 Ir *lower_model(const Model *m, const EmitOptions *opts) {
@@ -387,7 +403,8 @@ Ir *lower_model(const Model *m, const EmitOptions *opts) {
     Ir *ir = arena_alloc(sizeof *ir);
     *ir = (Ir){.model = m, .target = opts ? opts->target : NULL, .ops = lw.ops.items,
                .nops = lw.ops.len, .bufs = lw.bufs.items, .nbufs = lw.bufs.len};
-    finish_ops(ir);
+    finish_ops(ir, opts ? opts->unroll : UNROLL_AUTO);
+    add_scratch_buffers(&lw, ir);
     return ir;
 }
 
@@ -412,6 +429,8 @@ static void dump_op(const Ir *ir, int i, FILE *out) {
         fprintf(out, " %s", act_name(op->act));
     for (int k = 0; k < op->nfused; k++)
         fprintf(out, " +%s", op->fused[k]->name);
+    if (op->scratch >= 0)
+        fprintf(out, " scratch b%d", op->scratch);
     fprintf(out, " [%s]\n", op->kernel->isa);
 }
 

@@ -7,7 +7,8 @@
  * written, each at the lowest 64-byte aligned offset where it does not
  * overlap any already placed buffer whose lifetime intersects its own.  An
  * elementwise op whose input dies with it runs in place: its output takes the
- * input's offset.  The caller's input and output arrays are not in the
+ * input's offset.  A kernel's scratch buffer lives during its op only.
+ * The caller's input and output arrays are not in the
  * workspace; the workspace size is the end of the highest placed buffer. */
 #include "cnnc.h"
 
@@ -27,6 +28,8 @@ static void compute_liveness(Ir *ir) {
             out->first = i;
         if (out->last < i)
             out->last = i;
+        if (ir->ops[i].scratch >= 0)
+            ir->bufs[ir->ops[i].scratch].first = ir->bufs[ir->ops[i].scratch].last = i;
     }
 }
 
@@ -68,21 +71,27 @@ static int in_place_source(const Ir *ir, int op_index) {
     return ok ? op->in : -1;
 }
 
+/* Buffer id at the offset of `shares` (in place), else at the first fit. */
+static void place_buffer(Ir *ir, int id, int shares, bool *placed) {
+    IrBuf *b = &ir->bufs[id];
+    if (b->kind != BUF_WORK)
+        return;
+    b->shares = shares;
+    b->offset = shares >= 0 ? ir->bufs[shares].offset : first_fit(ir, b, placed);
+    placed[id] = true;
+    if (b->offset + buffer_bytes(b) > ir->workspace_bytes)
+        ir->workspace_bytes = b->offset + buffer_bytes(b);
+}
+
 void plan_memory(Ir *ir) {
     if (!ir)
         return;
     compute_liveness(ir);
     bool *placed = arena_alloc((size_t)ir->nbufs * sizeof *placed);
     for (int i = 0; i < ir->nops; i++) {
-        int id = ir->ops[i].out;
-        IrBuf *b = &ir->bufs[id];
-        if (b->kind != BUF_WORK)
-            continue;
-        b->shares = in_place_source(ir, i);
-        b->offset = b->shares >= 0 ? ir->bufs[b->shares].offset : first_fit(ir, b, placed);
-        placed[id] = true;
-        if (b->offset + buffer_bytes(b) > ir->workspace_bytes)
-            ir->workspace_bytes = b->offset + buffer_bytes(b);
+        place_buffer(ir, ir->ops[i].out, in_place_source(ir, i), placed);
+        if (ir->ops[i].scratch >= 0)
+            place_buffer(ir, ir->ops[i].scratch, -1, placed);
     }
 }
 
