@@ -400,13 +400,16 @@ const Target *target_by_name(const char *name);   /* NULL if unknown */
 
 /* --unroll: how far kernels unroll their loops.  AUTO unrolls where it pays
  * and stays within the code-size budget; FULL unrolls every reduction with
- * constant offsets; NONE keeps readable rolled loops. */
+ * constant offsets; NONE keeps readable rolled loops.  Only emit_body may
+ * read it: under AUTO, emit_c.c re-emits a body over the code-size budget
+ * with NONE, keeping the op's kernel, arrays and scratch. */
 typedef enum { UNROLL_AUTO, UNROLL_FULL, UNROLL_NONE } UnrollMode;
 
 typedef struct EmitOptions {
     const Target *target;
     UnrollMode unroll;
     bool standalone;
+    bool decimal_weights;     /* --decimal-weights: no packed arrays (emit_c.c) */
     const char *header_name;  /* "model.h", as #included by the .c */
     const char *source_name;  /* the .cnn path, for the frontmatter */
     FILE *weights_out;        /* --weights-c: arrays go to this second file */
@@ -552,7 +555,8 @@ struct Emitter {
     bool line_start;
 };
 void emit(Emitter *e, const char *fmt, ...) FMT(2, 3);
-/* "mnist_conv1_weight": the C name of op->arrays[i]. */
+/* The C expression, of array type, for op->arrays[i]: "mnist_conv1_weight",
+ * or "mnist_conv1_weight.f" for a large array (a union of words and floats). */
 const char *ir_array_symbol(const IrOp *op, int i);
 
 /* ops/conv.c, pool.c, dense.c, act.c: the scalar (reference) kernels. */
