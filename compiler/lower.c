@@ -348,13 +348,14 @@ static const KernelEmitter *choose_kernel(const IrOp *op, const Target *t) {
     return k ? k : scalar_kernel(op->kind);
 }
 
-/* conv1_conv3x3_26x26x32, fc1_dense_1600x64, pool1_maxpool; "_avx2" when the
- * kernel is ISA-specific; a numeric suffix if a name repeats. */
+/* mnist_conv1_conv3x3_26x26x32, mnist_fc1_dense_1600x64, mnist_pool1_maxpool;
+ * "_avx2" when the kernel is ISA-specific; a numeric suffix if a name repeats.
+ * The model prefix lets two models' files share one translation unit. */
 static const char *function_name(const Ir *ir, int index) {
     const IrOp *op = &ir->ops[index];
     const char *base = op->layer ? op->layer->cname : op->kind == IR_COPY ? "output" :
                        op->to_chw ? "output" : "input";
-    const char *name = arena_printf("%s_%s", base, ir_kind_name(op->kind));
+    const char *name = arena_printf("%s_%s_%s", ir->model->name, base, ir_kind_name(op->kind));
     if (op->kind == IR_CONV)
         name = arena_printf("%s%dx%d_%s", name, op->kh, op->kw, shape_str(op->out_shape));
     if (op->kind == IR_DENSE)

@@ -303,3 +303,51 @@ Test(cli, run_with_wrong_input_shape_exits_1, .timeout = 30) {
     free(wrong);
     free(model);
 }
+
+/* Two models whose layers have the same names, generated into one directory
+ * and #included into one translation unit: every file-scope name (kernel
+ * functions, weights, workspace, runtime helpers) must be distinct or
+ * guarded.  Input k at cell k: the 3x3 window sums peak at 90, plus the bias. */
+static const char two_models_main[] =
+    "#include \"a.c\"\n#include \"b.c\"\n#include <stdio.h>\n"
+    "int main(void) {\n"
+    "    float in[16], out_a[A_OUTPUT_SIZE], out_b[B_OUTPUT_SIZE];\n"
+    "    for (int k = 0; k < 16; k++) in[k] = (float)k;\n"
+    "    a_infer(in, out_a);\n    b_infer(in, out_b);\n"
+    "    printf(\"%g %g\\n\", out_a[0], out_b[0]);\n    return 0;\n}\n";
+
+static void expect_two_models_in_one_unit(const char *options, const char *cc) {
+    char *dir = make_scratch_dir("two"), *out = NULL;
+    const char *model = "input 4x4x1\nconv1: conv2d filters=1 kernel=3 weights=[1 1 1 1 1 1 1 1 1] bias=[%s]\n"
+                        "pool1: maxpool size=2\nflatten\n";
+    static const char *const names[] = {"a", "b"}, *const biases[] = {"0.5", "1"};
+    for (int i = 0; i < 2; i++) {
+        char *layers = format(model, biases[i]), *path = format("%s/%s.cnn", dir, names[i]);
+        char *text = format("model %s\n%s", names[i], layers);
+        write_text(path, text);
+        free(text);
+        free(path);
+        free(layers);
+    }
+    char *main_path = format("%s/main.c", dir);
+    write_text(main_path, two_models_main);
+    free(main_path);
+    char *cmd = format("cd '%s' && '%s' a.cnn %s && '%s' b.cnn %s && %s -std=c11 -Wall -Wextra -Wpedantic "
+                       "-Werror -O1 -march=native -I '%s' main.c -lm -o main && ./main",
+                       dir, cnnc_path(), options, cnnc_path(), options, cc, runtime_dir());
+    int status = run_command(cmd, &out);
+    cr_expect_eq(status, 0, "%s %s: exit %d:\n%.3000s", cc, options, status, out);
+    cr_expect_str_eq(out, "90.5 91\n", "%s %s", cc, options);
+    free(out);
+    free(cmd);
+    remove_tree(dir);
+    free(dir);
+}
+
+Test(cli, two_models_share_one_translation_unit, .timeout = 120) {
+    static const char *const options[] = {"--target=auto", "--target=scalar", "--standalone"};
+    for (int i = 0; i < 3; i++) {
+        expect_two_models_in_one_unit(options[i], "gcc");
+        expect_two_models_in_one_unit(options[i], "clang");
+    }
+}

@@ -19,7 +19,7 @@ static CNNC_ALIGN(64) const float edges_edge_weight[9] = {
 };
 
 /* model.cnn:3 blur conv2d (zero padding) 8x8x1 -> 10x10x1 */
-static void blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static void edges_blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int i = 0; i < 100; i++) {
         out[i] = 0.0f;
     }
@@ -31,7 +31,7 @@ static void blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
 }
 
 /* model.cnn:3 blur conv2d 8x8x1 -> 8x8x1, kernel 3x3, stride 1, padding 1 */
-static void blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static void edges_blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int oy = 0; oy < 8; oy++) {
         for (int ox = 0; ox < 8; ox++) {
             float *o = out + oy * 8 + ox;
@@ -54,7 +54,7 @@ static void blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRI
 }
 
 /* model.cnn:7 edge conv2d (zero padding) 8x8x1 -> 10x10x1 */
-static void edge_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static void edges_edge_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int i = 0; i < 100; i++) {
         out[i] = 0.0f;
     }
@@ -66,7 +66,7 @@ static void edge_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
 }
 
 /* model.cnn:7 edge conv2d 8x8x1 -> 8x8x1, kernel 3x3, stride 1, padding 1, relu; fused: line 11 relu_1 relu */
-static void edge_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static void edges_edge_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int oy = 0; oy < 8; oy++) {
         for (int ox = 0; ox < 8; ox++) {
             float *o = out + oy * 8 + ox;
@@ -93,10 +93,10 @@ static void edge_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRI
 
 void edges_infer_ws(const float *input, float *output, void *ws) {
     unsigned char *base = (unsigned char *)ws;
-    blur_pad(input, (float *)(base + 0));
-    blur_conv3x3_8x8x1((float *)(base + 0), (float *)(base + 448));
-    edge_pad((float *)(base + 448), (float *)(base + 0));
-    edge_conv3x3_8x8x1((float *)(base + 0), output);
+    edges_blur_pad(input, (float *)(base + 0));
+    edges_blur_conv3x3_8x8x1((float *)(base + 0), (float *)(base + 448));
+    edges_edge_pad((float *)(base + 448), (float *)(base + 0));
+    edges_edge_conv3x3_8x8x1((float *)(base + 0), output);
 }
 
 static CNNC_ALIGN(64) unsigned char edges_workspace[EDGES_WORKSPACE_SIZE];
