@@ -114,7 +114,8 @@ static void run_conv2d(const Layer *l, const Act *in, Act *out) {
 /* ------------------------------------------------------------------ pools */
 
 /* Max or average over the real cells of one window; padded cells are
- * skipped, and counted in the divisor only with count_pad. */
+ * skipped, and counted in the divisor only with count_pad.  A NaN cell makes
+ * the max NaN, as in torch (a NaN never compares greater, so it is tested). */
 static double pool_window(const Layer *l, const Act *in, int oy, int ox, int c) {
     double max = -INFINITY, sum = 0;
     int real = 0;
@@ -125,7 +126,7 @@ static double pool_window(const Layer *l, const Act *in, int oy, int ox, int c) 
             if (iy < 0 || iy >= in->s.h || ix < 0 || ix >= in->s.w)
                 continue;
             double v = act_at(in, iy, ix, c);
-            max = v > max ? v : max;
+            max = v > max || isnan(v) ? v : max;
             sum += v;
             real++;
         }
@@ -148,7 +149,7 @@ static void run_global_pool(const Layer *l, const Act *in, Act *out) {
         double max = -INFINITY, sum = 0;
         for (int i = 0; i < cells; i++) {
             double v = in->v[(long long)i * in->s.c + c];
-            max = v > max ? v : max;
+            max = v > max || isnan(v) ? v : max;
             sum += v;
         }
         out->v[c] = l->kind == LAYER_GLOBAL_MAXPOOL ? max : sum / cells;

@@ -351,3 +351,50 @@ Test(cli, two_models_share_one_translation_unit, .timeout = 120) {
         expect_two_models_in_one_unit(options[i], "clang");
     }
 }
+
+/* A NaN anywhere in a max window makes the max NaN, as torch.nn.MaxPool2d
+ * and a global max do; the generated kernels must agree with the reference
+ * interpreter (test_interp.c) on every target and under -O2. */
+static const char nan_pool_main[] =
+    "#include \"m.h\"\n#include <math.h>\n#include <stdio.h>\n"
+    "int main(void) {\n"
+    "    float in[M_INPUT_SIZE], out[M_OUTPUT_SIZE];\n"
+    "    for (int k = 0; k < M_INPUT_SIZE; k++) in[k] = (float)k;\n"
+    "    in[5 * 2] = NAN;   /* cell (1,1) channel 0: last of its 2x2 window */\n"
+    "    in[6 * 2 + 1] = NAN;   /* cell (1,2) channel 1 */\n"
+    "    m_infer(in, out);\n"
+    "    for (int k = 0; k < M_OUTPUT_SIZE; k++) printf(\"%g \", isnan(out[k]) ? NAN : out[k]);\n"
+    "    return 0;\n}\n";
+
+static void expect_nan_propagates(const char *dir, const char *model, const char *options, const char *want) {
+    char *out = NULL;
+    char *path = format("%s/m.cnn", dir);
+    write_text(path, model);
+    char *cmd = format("cd '%s' && '%s' m.cnn -o m.c %s && gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 "
+                       "-march=native -I '%s' main.c m.c -lm -o main && ./main", dir, cnnc_path(), options,
+                       runtime_dir());
+    int status = run_command(cmd, &out);
+    cr_expect_eq(status, 0, "%s: exit %d:\n%.3000s", options, status, out);
+    cr_expect_str_eq(out, want, "%s on\n%s", options, model);
+    free(out);
+    free(cmd);
+    free(path);
+}
+
+Test(cli, max_pools_propagate_nan, .timeout = 120) {
+    static const char *const options[] = {"--target=scalar", "--target=auto"};
+    char *dir = make_scratch_dir("nan"), *main_path = format("%s/main.c", dir);
+    write_text(main_path, nan_pool_main);
+    for (int i = 0; i < 2; i++) {
+        /* What torch.nn.MaxPool2d gives on this input (checked with
+         * PyTorch 2): NaN in every window that holds one. */
+        expect_nan_propagates(dir, "model m\ninput 4x4x2\nmaxpool size=2\nflatten\n", options[i],
+                              "nan 11 14 nan 26 27 30 31 ");
+        expect_nan_propagates(dir, "model m\ninput 4x4x2\nglobal_maxpool\n", options[i], "nan nan ");
+        expect_nan_propagates(dir, "model m\ninput 4x4x2\nmaxpool size=3 stride=2 padding=1\nflatten\n",
+                              options[i], "nan 11 nan nan nan 27 nan nan ");
+    }
+    remove_tree(dir);
+    free(main_path);
+    free(dir);
+}

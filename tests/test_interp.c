@@ -229,6 +229,24 @@ Test(interp, global_pools) {
     expect_values(out, (const double[]){4, 8}, 2);
 }
 
+/* torch.nn.MaxPool2d and a global max return NaN for a window holding one,
+ * wherever it sits in the window (a NaN compares false with everything). */
+Test(interp, max_pools_propagate_nan) {
+    float in16[16], out[4];
+    for (int i = 0; i < 16; i++)
+        in16[i] = (float)i;
+    in16[5] = NAN;   /* last cell of the first window */
+    in16[2] = NAN;   /* first cell of the second */
+    run_one(shape_image(4, 4, 1), pool(LAYER_MAXPOOL, shape_image(4, 4, 1), 2, 2, no_pad, false), in16, out);
+    cr_expect(isnan(out[0]) && isnan(out[1]), "got %g %g, want NaN NaN", out[0], out[1]);
+    expect_values(out + 2, (const double[]){13, 15}, 2);
+
+    const float in[8] = {1, -1, NAN, -5, 3, 0, 4, NAN}; /* 2x2x2, H-W-C */
+    Layer l = {.kind = LAYER_GLOBAL_MAXPOOL, .in = shape_image(2, 2, 2), .out = shape_vector(2)};
+    run_one(l.in, l, in, out);
+    cr_expect(isnan(out[0]) && isnan(out[1]), "got %g %g, want NaN NaN", out[0], out[1]);
+}
+
 Test(interp, flatten_hwc_and_chw) {
     float in[12], out[12];
     for (int i = 0; i < 12; i++)

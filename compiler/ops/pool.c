@@ -4,7 +4,9 @@
  * clamped to the real input once ([ya, yb) x [xa, xb)), so the inner loops
  * have no branch.  Max ignores padding by construction; avg divides by the
  * clamped cell count, or by the full window with count_pad (torch's
- * count_include_pad).  Without padding the clamping lines are not emitted. */
+ * count_include_pad).  Without padding the clamping lines are not emitted.
+ * Max propagates NaN as torch does: a NaN cell wins (`x != x`), and once the
+ * running max is NaN no comparison replaces it. */
 #include "cnnc.h"
 
 static void pack_nothing(IrOp *op) { op->narrays = 0; }
@@ -36,7 +38,7 @@ static void emit_pool(Emitter *e, const IrOp *op, bool is_max) {
     emit(e, "for (int y = ya; y < yb; y++) {\nfor (int x = xa; x < xb; x++) {\n");
     emit(e, "const float *p = in + (y * %d + x) * %d;\n", in.w, in.c);
     emit(e, "for (int c = 0; c < %d; c++) {\n", in.c);
-    emit(e, is_max ? "o[c] = p[c] > o[c] ? p[c] : o[c];\n}\n}\n}\n" : "o[c] += p[c];\n}\n}\n}\n");
+    emit(e, is_max ? "o[c] = (p[c] > o[c] || p[c] != p[c]) ? p[c] : o[c];\n}\n}\n}\n" : "o[c] += p[c];\n}\n}\n}\n");
     if (!is_max) {
         if (op->count_pad || !pool_padded(op))
             emit(e, "const float count = %d.0f;\n", op->kh * op->kw);
@@ -67,7 +69,7 @@ static void emit_global_maxpool(Emitter *e, const IrOp *op) {
     Shape in = op->in_shape;
     emit(e, "for (int c = 0; c < %d; c++) {\nout[c] = in[c];\n}\n", in.c);
     emit(e, "for (int p = 1; p < %d; p++) {\nfor (int c = 0; c < %d; c++) {\n", in.h * in.w, in.c);
-    emit(e, "const float v = in[p * %d + c];\nout[c] = v > out[c] ? v : out[c];\n}\n}\n", in.c);
+    emit(e, "const float v = in[p * %d + c];\nout[c] = (v > out[c] || v != v) ? v : out[c];\n}\n}\n", in.c);
 }
 
 const KernelEmitter maxpool_scalar_kernel = {"scalar", pack_nothing, emit_maxpool, false};

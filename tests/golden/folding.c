@@ -84,7 +84,7 @@ static void t_maxpool_1_maxpool(const float *CNNC_RESTRICT in, float *CNNC_RESTR
                 for (int x = xa; x < xb; x++) {
                     const float *p = in + (y * 4 + x) * 3;
                     for (int c = 0; c < 3; c++) {
-                        o[c] = p[c] > o[c] ? p[c] : o[c];
+                        o[c] = (p[c] > o[c] || p[c] != p[c]) ? p[c] : o[c];
                     }
                 }
             }
