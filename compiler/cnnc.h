@@ -575,5 +575,8 @@ void emit_act_statement(Emitter *e, ActKind act, float alpha, const char *x);
  * Called only for targets with lanes != 1. */
 const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t);
 const KernelEmitter *dense_simd_kernel(const IrOp *op, const Target *t);
+/* ops/conv_winograd.c: Winograd F(4x4,3x3) for a 3x3 stride-1 conv where
+ * the cost model says it pays, else NULL (then conv_simd_kernel). */
+const KernelEmitter *conv_winograd_kernel(const IrOp *op, const Target *t);
 
 #endif

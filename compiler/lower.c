@@ -338,10 +338,14 @@ static const KernelEmitter *scalar_kernel(IrOpKind k) {
     unreachable();
 }
 
-/* The SIMD families are asked first; the scalar kernel is the fallback. */
+/* The SIMD families are asked first (for a conv, Winograd before direct:
+ * it declines the layers where it does not pay); the scalar kernel is the
+ * fallback. */
 static const KernelEmitter *choose_kernel(const IrOp *op, const Target *t) {
     const KernelEmitter *k = NULL;
     if (t && t->lanes != 1 && op->kind == IR_CONV)
+        k = conv_winograd_kernel(op, t);
+    if (t && t->lanes != 1 && op->kind == IR_CONV && !k)
         k = conv_simd_kernel(op, t);
     if (t && t->lanes != 1 && op->kind == IR_DENSE)
         k = dense_simd_kernel(op, t);

@@ -1,0 +1,475 @@
+/* ops/conv_winograd.c — 3x3 stride-1 convolution by Winograd F(4x4,3x3).
+ *
+ * Each 4x4 block of outputs (a tile) is computed from the 6x6 block of input
+ * under it as  Y = A^T [ sum_c (G g_c G^T) ⊙ (B^T d_c B) ] A,  which costs 36
+ * multiplies per input channel and output channel instead of 144: the 36
+ * transform-domain points are 36 independent GEMMs
+ *     M[ξ][tile][f] = sum_c V[ξ][tile][c] U[ξ][c][f].
+ * The filter transform U = G g G^T is done here at compile time in double
+ * and packed [36][Cin][FS] (FS: F rounded up to 16, zero-filled), the order
+ * the GEMM streams it.  At run time the tiles are processed in blocks of
+ * whole tile rows, small enough to keep the block's transformed input V and
+ * products M in L2 (scratch from the workspace, IrOp.scratch_floats):
+ *   1. input transform B^T d B, straight-line SIMD over channel vectors
+ *      (channels are contiguous in H-W-C), into V[36][tiles][CS];
+ *   2. per point ξ, the GEMM with conv_simd's register tile: PX tiles times
+ *      NB vectors of output channels, one broadcast of V per tile and input
+ *      channel, U[ξ] staying in L1 across the block's tiles;
+ *   3. output transform A^T M A, bias, activation, stored to the output.
+ * Partial tiles at the right and bottom edges are separate straight-line
+ * variants: input taps past the buffer are known zeros (no load, terms
+ * dropped), outputs past the edge are not computed or stored; the loops
+ * around them have constant trip counts, so there are no per-element
+ * branches.  Interpolation points 0, 1, -1, 1/2, -2 (and ∞) instead of the
+ * usual 0, ±1, ±2: half the float32 error (docs/decisions/winograd.md).
+ */
+#include "simd.h"
+
+#include <string.h>
+
+#define TILE_OUT 4   /* outputs per tile side (m) */
+#define TILE_IN 6    /* inputs per tile side (m + 3 - 1) */
+#define POINTS 36    /* transform-domain points: one GEMM each */
+#define PAD_TO 16    /* V and M rows, U rows: a multiple of every lane count */
+
+/* Cook-Toom matrices for the points 0, 1, -1, 1/2, -2, ∞ (derived with exact
+ * rationals; G's rows carry the 1/N_j normalisation). */
+static const double transform_bt[TILE_IN][TILE_IN] = {
+    {1, -1.5, -2, 1.5, 1, 0},  {0, -1, 0.5, 2.5, 1, 0},   {0, 1, -2.5, 0.5, 1, 0},
+    {0, -2, -1, 2, 1, 0},      {0, 0.5, -1, -0.5, 1, 0},  {0, 1, -1.5, -2, 1.5, 1},
+};
+static const double transform_g[TILE_IN][3] = {
+    {1, 0, 0},
+    {1.0 / 3, 1.0 / 3, 1.0 / 3},
+    {-1.0 / 3, 1.0 / 3, -1.0 / 3},
+    {-16.0 / 15, -8.0 / 15, -4.0 / 15},
+    {1.0 / 15, -2.0 / 15, 4.0 / 15},
+    {0, 0, 1},
+};
+static const double transform_at[TILE_OUT][TILE_IN] = {
+    {1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, 0}, {0, 1, 1, 0.25, 4, 0}, {0, 1, -1, 0.125, -8, 1},
+};
+
+/* Sizes fixed by the op's shape, shared by every lane count. */
+typedef struct WinoPlan {
+    int th, tw;                 /* tiles down and across */
+    int cs, fs;                 /* row strides of V and M: Cin, F rounded up to PAD_TO */
+    int block_rows;             /* tile rows per block */
+    int in_rows, in_cols;       /* valid input rows/cols of the last tile row/col */
+    int out_rows, out_cols;     /* valid output rows/cols of the last tile row/col */
+} WinoPlan;
+
+/* One lane count's GEMM register tile. */
+typedef struct WinoTile {
+    int lanes, nb, px;
+} WinoTile;
+
+/* What every emitting function needs. */
+typedef struct Wino {
+    const IrOp *op;
+    WinoPlan plan;
+    WinoTile tile;
+} Wino;
+
+/* Scratch for a block (V and M) is kept near this size so it stays in L2. */
+#define BLOCK_BUDGET_FLOATS (96 * 1024)
+
+static int round_up(int n, int to) { return (n + to - 1) / to * to; }
+static int min_int(int a, int b) { return a < b ? a : b; }
+
+static WinoPlan wino_plan(const IrOp *op) {
+    WinoPlan p = {.th = (op->out_shape.h + TILE_OUT - 1) / TILE_OUT,
+                  .tw = (op->out_shape.w + TILE_OUT - 1) / TILE_OUT,
+                  .cs = round_up(op->in_shape.c, PAD_TO), .fs = round_up(op->out_shape.c, PAD_TO)};
+    long long row_floats = (long long)POINTS * p.tw * (p.cs + p.fs);
+    int rows = (int)(BLOCK_BUDGET_FLOATS / row_floats);
+    p.block_rows = rows < 1 ? 1 : rows > p.th ? p.th : rows;
+    int last = (p.th - 1) * TILE_OUT, last_col = (p.tw - 1) * TILE_OUT;
+    p.in_rows = min_int(TILE_IN, op->in_shape.h - last);
+    p.in_cols = min_int(TILE_IN, op->in_shape.w - last_col);
+    p.out_rows = op->out_shape.h - last;
+    p.out_cols = op->out_shape.w - last_col;
+    return p;
+}
+
+static int block_tiles(const WinoPlan *p) { return p->block_rows * p->tw; }
+
+/* As conv_simd's tile: NB*PX accumulators, NB weight vectors and a
+ * broadcast in the register file (SSE without fma: 6 spare). */
+static WinoTile wino_tile(const IrOp *op, int lanes, int regs, bool fma) {
+    WinoTile t = {.lanes = lanes};
+    int nvec = (op->out_shape.c + lanes - 1) / lanes;
+    t.nb = min_int(nvec, regs >= 32 ? 4 : 2);
+    t.px = min_int(8, (regs - t.nb - (fma ? 1 : 6)) / t.nb);
+    return t;
+}
+
+/* ------------------------------------------------------------------ pack */
+
+/* U[ξ = 6i+j][c][f] = (G g G^T)[i][j] for filter g of (c, f), in double. */
+static double filter_point(const IrOp *op, int i, int j, int c, int f) {
+    int cin = op->in_shape.c, fcount = op->out_shape.c;
+    double sum = 0;
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            sum += transform_g[i][a] * transform_g[j][b] *
+                   op->weight.data[((a * 3 + b) * cin + c) * (long long)fcount + f];
+    return sum;
+}
+
+static void winograd_pack(IrOp *op) {
+    WinoPlan p = wino_plan(op);
+    int cin = op->in_shape.c;
+    long long count = (long long)POINTS * cin * p.fs;
+    float *packed = NULL;
+    if (op->weight.data) {
+        packed = arena_alloc((size_t)count * sizeof *packed);
+        for (int xi = 0; xi < POINTS; xi++)
+            for (int c = 0; c < cin; c++)
+                for (int f = 0; f < op->out_shape.c; f++)
+                    packed[((long long)xi * cin + c) * p.fs + f] =
+                        (float)filter_point(op, xi / TILE_IN, xi % TILE_IN, c, f);
+    }
+    op->arrays[0] = (IrArray){"weight", packed, count};
+    op->narrays = 1;
+    if (op->bias.count)
+        op->arrays[op->narrays++] = (IrArray){"bias", op->bias.data, op->bias.count};
+    op->scratch_floats = (long long)POINTS * block_tiles(&p) * (p.cs + p.fs);
+}
+
+/* ------------------------------------------------------------ transforms */
+
+/* "1.5f", "-2.0f": the transform coefficients are exact in float. */
+static const char *coef_literal(double c) {
+    const char *s = arena_printf("%.9g", c);
+    return arena_printf("%s%sf", s, strpbrk(s, ".e") ? "" : ".0");
+}
+
+/* sum_k coef[k] * term[k] as one vector expression, skipping zero
+ * coefficients and absent (known zero) terms; NULL when nothing is left.
+ * A term with coefficient 1 goes first, so it needs no multiply. */
+static const char *combination(const double *coef, const char *const *term, int n) {
+    int first = -1;
+    for (int k = 0; k < n; k++)
+        if (term[k] && coef[k] != 0 && (first < 0 || (coef[k] == 1 && coef[first] != 1)))
+            first = k;
+    if (first < 0)
+        return NULL;
+    const char *acc = coef[first] == 1 ? term[first]
+                                       : arena_printf("cnnc_vmul(cnnc_vbcast(%s), %s)", coef_literal(coef[first]),
+                                                      term[first]);
+    for (int k = 0; k < n; k++) {
+        if (k == first || !term[k] || coef[k] == 0)
+            continue;
+        if (coef[k] == 1 || coef[k] == -1)
+            acc = arena_printf("cnnc_v%s(%s, %s)", coef[k] == 1 ? "add" : "sub", acc, term[k]);
+        else
+            acc = arena_printf("cnnc_vfma(cnnc_vbcast(%s), %s, %s)", coef_literal(coef[k]), term[k], acc);
+    }
+    return acc;
+}
+
+/* The 6x6 input patch of one tile and channel vector, rows/cols past the
+ * buffer left out (NULL); `tail` lanes via the exact tail load. */
+static void emit_input_loads(Emitter *e, const Wino *w, int rows, int cols, int tail,
+                             const char *d[TILE_IN][TILE_IN]) {
+    int c = w->op->in_shape.c, iw = w->op->in_shape.w;
+    for (int i = 0; i < TILE_IN; i++)
+        for (int j = 0; j < TILE_IN; j++) {
+            d[i][j] = NULL;
+            if (i >= rows || j >= cols)
+                continue;
+            d[i][j] = arena_printf("d%d_%d", i, j);
+            if (tail)
+                emit(e, "const cnnc_v d%d_%d = cnnc_vload_tail(x + %d, %d);\n", i, j, (i * iw + j) * c, tail);
+            else
+                emit(e, "const cnnc_v d%d_%d = cnnc_vload(x + %d);\n", i, j, (i * iw + j) * c);
+        }
+}
+
+/* V[6i+j] = (B^T d B)[i][j]: columns first (s = B^T d), then rows. */
+static void emit_input_transform(Emitter *e, const Wino *w, int rows, int cols, int tail) {
+    const char *d[TILE_IN][TILE_IN], *s[TILE_IN][TILE_IN];
+    emit_input_loads(e, w, rows, cols, tail, d);
+    for (int i = 0; i < TILE_IN; i++)
+        for (int j = 0; j < TILE_IN; j++) {
+            const char *col[TILE_IN];
+            for (int k = 0; k < TILE_IN; k++)
+                col[k] = d[k][j];
+            const char *expr = combination(transform_bt[i], col, TILE_IN);
+            s[i][j] = expr ? arena_printf("s%d_%d", i, j) : NULL;
+            if (expr)
+                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr);
+        }
+    long long point_stride = (long long)block_tiles(&w->plan) * w->plan.cs;
+    for (int i = 0; i < TILE_IN; i++)
+        for (int j = 0; j < TILE_IN; j++) {
+            const char *expr = combination(transform_bt[j], s[i], TILE_IN);
+            emit(e, "cnnc_vstore(vt + %lld, %s);\n", (i * TILE_IN + j) * point_stride,
+                 expr ? expr : "cnnc_vzero()");
+        }
+}
+
+/* Does any of the first `outputs` rows of A^T read point k? */
+static bool output_reads(int outputs, int k) {
+    for (int i = 0; i < outputs; i++)
+        if (transform_at[i][k] != 0)
+            return true;
+    return false;
+}
+
+/* Y = A^T M A + bias, activation, stored for the rows x cols valid outputs;
+ * the M rows and columns no valid output reads are neither loaded nor kept. */
+static void emit_output_transform(Emitter *e, const Wino *w, int rows, int cols, int tail) {
+    const IrOp *op = w->op;
+    long long point_stride = (long long)block_tiles(&w->plan) * w->plan.fs;
+    const char *m[TILE_IN][TILE_IN], *s[TILE_OUT][TILE_IN];
+    for (int i = 0; i < TILE_IN; i++)
+        for (int j = 0; j < TILE_IN; j++) {
+            m[i][j] = output_reads(rows, i) && output_reads(cols, j) ? arena_printf("m%d_%d", i, j) : NULL;
+            if (m[i][j])
+                emit(e, "const cnnc_v m%d_%d = cnnc_vload(mt + %lld);\n", i, j,
+                     (i * TILE_IN + j) * point_stride);
+        }
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < TILE_IN; j++) {
+            const char *col[TILE_IN];
+            for (int k = 0; k < TILE_IN; k++)
+                col[k] = m[k][j];
+            s[i][j] = m[0][j] ? arena_printf("s%d_%d", i, j) : NULL;
+            if (s[i][j])
+                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, combination(transform_at[i], col, TILE_IN));
+        }
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
+            const char *y = combination(transform_at[j], s[i], TILE_IN);
+            if (op->bias.count)
+                y = arena_printf("cnnc_vadd(%s, b)", y);
+            y = simd_act_expr(op->act, op->alpha, y);
+            int at = (i * op->out_shape.w + j) * op->out_shape.c;
+            if (tail)
+                emit(e, "cnnc_vstore_tail(o + %d, %s, %d);\n", at, y, tail);
+            else
+                emit(e, "cnnc_vstore(o + %d, %s);\n", at, y);
+        }
+}
+
+/* ------------------------------------------------------ loops over tiles */
+
+/* Which transform a sweep over the block's tiles emits. */
+typedef enum { SWEEP_INPUT, SWEEP_OUTPUT } Sweep;
+
+/* The vectors of one tile: input channels (SWEEP_INPUT) or output channels,
+ * full vectors in a loop, then a last partial one with the exact tail. */
+static void emit_tile_vectors(Emitter *e, const Wino *w, Sweep sweep, int rows, int cols) {
+    const IrOp *op = w->op;
+    int n = sweep == SWEEP_INPUT ? op->in_shape.c : op->out_shape.c, lanes = w->tile.lanes;
+    int full = n / lanes * lanes, tail = n % lanes;
+    for (int part = 0; part < 2; part++) {
+        if (part == 0 && full)
+            emit(e, "for (int k = 0; k < %d; k += %d) {\n", full, lanes);
+        else if (part == 1 && tail)
+            emit(e, "{\nconst int k = %d;\n", full);
+        else
+            continue;
+        if (sweep == SWEEP_INPUT) {
+            emit(e, "const float *x = in + (ty * %d + tx * %d) * %d + k;\n", TILE_OUT * op->in_shape.w,
+                 TILE_OUT, op->in_shape.c);
+            emit(e, "float *vt = v + t * %d + k;\n", w->plan.cs);
+            emit_input_transform(e, w, rows, cols, part ? tail : 0);
+        } else {
+            emit(e, "const float *mt = m + t * %d + k;\n", w->plan.fs);
+            emit(e, "float *o = out + (ty * %d + tx * %d) * %d + k;\n", TILE_OUT * op->out_shape.w, TILE_OUT,
+                 op->out_shape.c);
+            if (op->bias.count)
+                emit(e, "const cnnc_v b = %s;\n",
+                     part ? arena_printf("cnnc_vload_tail(%s + k, %d)", ir_array_symbol(op, 1), tail)
+                          : arena_printf("cnnc_vload(%s + k)", ir_array_symbol(op, 1)));
+            emit_output_transform(e, w, rows, cols, part ? tail : 0);
+        }
+        emit(e, "}\n");
+    }
+}
+
+/* One row of tiles: full tiles in a loop, then the partial last column. */
+static void emit_tile_row(Emitter *e, const Wino *w, Sweep sweep, int rows) {
+    const WinoPlan *p = &w->plan;
+    int full_tile = sweep == SWEEP_INPUT ? TILE_IN : TILE_OUT;
+    int last_cols = sweep == SWEEP_INPUT ? p->in_cols : p->out_cols;
+    int full = last_cols == full_tile ? p->tw : p->tw - 1;
+    if (full) {
+        emit(e, "for (int tx = 0; tx < %d; tx++) {\n", full);
+        emit(e, "const int t = (ty - ty0) * %d + tx;\n", p->tw);
+        emit_tile_vectors(e, w, sweep, rows, full_tile);
+        emit(e, "}\n");
+    }
+    if (full < p->tw) {
+        emit(e, "{\nconst int tx = %d, t = (ty - ty0) * %d + tx;\n", full, p->tw);
+        emit_tile_vectors(e, w, sweep, rows, last_cols);
+        emit(e, "}\n");
+    }
+}
+
+/* The block's tile rows; `last` says it holds the image's last tile row,
+ * which may be partial. */
+static void emit_sweep(Emitter *e, const Wino *w, Sweep sweep, int nrows, bool last) {
+    const WinoPlan *p = &w->plan;
+    int full_tile = sweep == SWEEP_INPUT ? TILE_IN : TILE_OUT;
+    int last_rows = sweep == SWEEP_INPUT ? p->in_rows : p->out_rows;
+    int full = last && last_rows < full_tile ? nrows - 1 : nrows;
+    emit(e, "/* %s transform */\n", sweep == SWEEP_INPUT ? "input" : "output");
+    if (full) {
+        emit(e, "for (int ty = ty0; ty < ty0 + %d; ty++) {\n", full);
+        emit_tile_row(e, w, sweep, full_tile);
+        emit(e, "}\n");
+    }
+    if (full < nrows) {
+        emit(e, "{\nconst int ty = ty0 + %d;\n", full);
+        emit_tile_row(e, w, sweep, last_rows);
+        emit(e, "}\n");
+    }
+}
+
+/* ------------------------------------------------------------------ GEMM */
+
+/* PX tiles from t0 times NB vectors of output channels from f0, summed over
+ * the input channels of point ξ; stored to M as full vectors. */
+static void emit_gemm_tile(Emitter *e, const Wino *w, int nb, int px) {
+    int lanes = w->tile.lanes, cs = w->plan.cs, fs = w->plan.fs;
+    emit(e, "{\n");
+    for (int p = 0; p < px; p++)
+        for (int v = 0; v < nb; v++)
+            emit(e, "cnnc_v a%d_%d = cnnc_vzero();\n", p, v);
+    emit(e, "const float *vx = vp + t0 * %d;\n", cs);
+    emit(e, "for (int c = 0; c < %d; c++) {\n", w->op->in_shape.c);
+    for (int v = 0; v < nb; v++)
+        emit(e, "const cnnc_v w%d = cnnc_vload(up + c * %d + %d);\n", v, fs, v * lanes);
+    emit(e, "cnnc_v x;\n");
+    for (int p = 0; p < px; p++) {
+        emit(e, "x = cnnc_vbcast(vx[%d + c]);", p * cs);
+        for (int v = 0; v < nb; v++)
+            emit(e, " a%d_%d = cnnc_vfma(x, w%d, a%d_%d);", p, v, v, p, v);
+        emit(e, "\n");
+    }
+    emit(e, "}\n");
+    for (int p = 0; p < px; p++)
+        for (int v = 0; v < nb; v++)
+            emit(e, "cnnc_vstore(mp + (t0 + %d) * %d + %d, a%d_%d);\n", p, fs, v * lanes, p, v);
+    emit(e, "}\n");
+}
+
+/* The block's tiles cut into groups of at most PX, as even as possible. */
+static void emit_gemm_tiles(Emitter *e, const Wino *w, int nb, int ntiles) {
+    int groups = (ntiles + w->tile.px - 1) / w->tile.px;
+    int pxa = (ntiles + groups - 1) / groups, na = ntiles - groups * (pxa - 1);
+    emit(e, "for (int t0 = 0; t0 < %d; t0 += %d)\n", na * pxa, pxa);
+    emit_gemm_tile(e, w, nb, pxa);
+    if (na < groups) {
+        emit(e, "for (int t0 = %d; t0 < %d; t0 += %d)\n", na * pxa, ntiles, pxa - 1);
+        emit_gemm_tile(e, w, nb, pxa - 1);
+    }
+}
+
+static void emit_gemm(Emitter *e, const Wino *w, int ntiles) {
+    int lanes = w->tile.lanes, nb = w->tile.nb;
+    int nvec = (w->op->out_shape.c + lanes - 1) / lanes, nsub = nvec / nb, rest = nvec % nb;
+    long long tiles = block_tiles(&w->plan);
+    emit(e, "/* %d GEMMs [%d tiles x %d] x [%d x %d] */\n", POINTS, ntiles, w->op->in_shape.c,
+         w->op->in_shape.c, w->op->out_shape.c);
+    emit(e, "for (int xi = 0; xi < %d; xi++) {\n", POINTS);
+    emit(e, "const float *vp = v + xi * %lld;\n", tiles * w->plan.cs);
+    emit(e, "float *mp0 = m + xi * %lld;\n", tiles * w->plan.fs);
+    emit(e, "const float *up0 = %s + xi * %lld;\n", ir_array_symbol(w->op, 0),
+         (long long)w->op->in_shape.c * w->plan.fs);
+    if (nsub) {
+        emit(e, "for (int f0 = 0; f0 < %d; f0 += %d) {\n", nsub * nb * lanes, nb * lanes);
+        emit(e, "const float *up = up0 + f0;\nfloat *mp = mp0 + f0;\n");
+        emit_gemm_tiles(e, w, nb, ntiles);
+        emit(e, "}\n");
+    }
+    if (rest) {
+        emit(e, "{\nconst float *up = up0 + %d;\nfloat *mp = mp0 + %d;\n", nsub * nb * lanes, nsub * nb * lanes);
+        emit_gemm_tiles(e, w, rest, ntiles);
+        emit(e, "}\n");
+    }
+    emit(e, "}\n");
+}
+
+/* ---------------------------------------------------------------- blocks */
+
+static void emit_block(Emitter *e, const Wino *w, int nrows, bool last) {
+    emit_sweep(e, w, SWEEP_INPUT, nrows, last);
+    emit_gemm(e, w, nrows * w->plan.tw);
+    emit_sweep(e, w, SWEEP_OUTPUT, nrows, last);
+}
+
+/* Whole blocks of tile rows in a loop, then the last block (which holds the
+ * image's last tile row, possibly partial). */
+static void emit_for_tile(Emitter *e, const Wino *w) {
+    const WinoPlan *p = &w->plan;
+    int nblocks = (p->th + p->block_rows - 1) / p->block_rows;
+    int last_start = (nblocks - 1) * p->block_rows;
+    emit(e, "/* Winograd F(4x4,3x3): %dx%d tiles in blocks of %d rows; GEMM tile %d tiles x %d vectors "
+            "of %d */\n", p->th, p->tw, p->block_rows, w->tile.px, w->tile.nb, w->tile.lanes);
+    emit(e, "float *v = scratch, *m = scratch + %lld;\n", (long long)POINTS * block_tiles(p) * p->cs);
+    if (nblocks > 1) {
+        emit(e, "for (int ty0 = 0; ty0 < %d; ty0 += %d) {\n", last_start, p->block_rows);
+        emit_block(e, w, p->block_rows, false);
+        emit(e, "}\n");
+    }
+    emit(e, "{\nconst int ty0 = %d;\n", last_start);
+    emit_block(e, w, p->th - last_start, true);
+    emit(e, "}\n");
+}
+
+/* `auto`: one body per lane count the runtime header may pick; the packing
+ * and the scratch layout do not depend on it. */
+static void emit_auto(Emitter *e, const IrOp *op) {
+    static const struct { int lanes, regs; bool fma; } paths[] = {
+        {16, 32, true}, {8, 16, true}, {4, 16, false}, {1, 16, false}};
+    int n = (int)(sizeof paths / sizeof paths[0]);
+    for (int i = 0; i < n; i++) {
+        Wino w = {op, wino_plan(op), wino_tile(op, paths[i].lanes, paths[i].regs, paths[i].fma)};
+        if (i + 1 < n)
+            emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", paths[i].lanes);
+        else
+            emit(e, "#else\n");
+        emit_for_tile(e, &w);
+    }
+    emit(e, "#endif\n");
+}
+
+static void winograd_emit_body(Emitter *e, const IrOp *op) {
+    const Target *t = simd_kernel_target(op);
+    if (t->lanes == 0) {
+        emit_auto(e, op);
+        return;
+    }
+    Wino w = {op, wino_plan(op), wino_tile(op, t->lanes, simd_register_count(t), t->fma)};
+    emit_for_tile(e, &w);
+}
+
+#define WINOGRAD_KERNEL(isa) {isa, winograd_pack, winograd_emit_body, false}
+static const KernelEmitter winograd_kernels[] = {
+    WINOGRAD_KERNEL("auto"), WINOGRAD_KERNEL("sse4"), WINOGRAD_KERNEL("avx2"),
+    WINOGRAD_KERNEL("avx512"), WINOGRAD_KERNEL("neon"),
+};
+
+/* ------------------------------------------------------------ cost model */
+
+/* 3x3, stride 1, dilation 1, unpadded (PAD op) input, per-channel or no
+ * bias, no fused softmax; UNROLL_NONE keeps the readable direct kernel. */
+static bool winograd_applies(const IrOp *op) {
+    return op->kind == IR_CONV && op->kh == 3 && op->kw == 3 && op->sh == 1 && op->sw == 1 && op->dh == 1 &&
+           op->dw == 1 && !(op->pad_top || op->pad_bottom || op->pad_left || op->pad_right) &&
+           !op->per_position_bias && op->act != ACT_SOFTMAX && op->unroll != UNROLL_NONE;
+}
+
+const KernelEmitter *conv_winograd_kernel(const IrOp *op, const Target *t) {
+    if (!winograd_applies(op))
+        return NULL;
+    for (size_t i = 0; i < sizeof winograd_kernels / sizeof winograd_kernels[0]; i++)
+        if (!strcmp(winograd_kernels[i].isa, t->name))
+            return &winograd_kernels[i];
+    return NULL;
+}
