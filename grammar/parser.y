@@ -43,6 +43,7 @@ typedef struct ParseState {
     bool pending_newline;   /* end the statement before the next token */
     bool recovering;        /* an error is reported; quiet until resynced */
     int last_token;
+    int last_line;          /* line of the last token returned */
     int errors;
     VEC(double) numbers;    /* items of the list being read */
     Program *prog;

@@ -661,3 +661,68 @@ Test(diag, after_syntax_error) {
                 "              ^~~~~~~~~\n",
                 2);
 }
+
+/* A statement written over several lines: each error's caret is under the
+ * offending token on its own line, not at the start of the statement. */
+Test(diag, continued_statement_points_at_its_own_line) {
+    expect_diag(false,
+                "input 8x8x1\n"
+                "conv2d filters=2 \\\n"
+                "       kernal=3 \\\n"
+                "       activation=rleu\n"
+                "dense units=4 \\\n"
+                "      bias=false =\n",
+                "m.cnn:6:18: error: unexpected '=', expected an identifier or end of line\n"
+                "      bias=false =\n"
+                "                 ^\n"
+                "m.cnn:3:8: error: unknown attribute 'kernal' for conv2d; did you mean 'kernel'?\n"
+                "       kernal=3 \\\n"
+                "       ^~~~~~\n"
+                "m.cnn:4:19: error: unknown activation 'rleu'; did you mean 'relu'?\n"
+                "       activation=rleu\n"
+                "                  ^~~~\n"
+                "m.cnn:2:1: error: conv2d needs 'kernel='\n"
+                "conv2d filters=2 \\\n"
+                "^~~~~~\n",
+                4);
+}
+
+/* A token no list can hold, in the middle of a list's later line, is a typo
+ * in the list (not a forgotten ']'): reported where it is, once, and the
+ * rest of the list is not misread as statements. */
+Test(diag, bad_token_inside_multiline_list) {
+    expect_diag(false,
+                "input 3x3x1\n"
+                "conv2d filters=1 kernel=3 bias=false weights=[\n"
+                "    1 2 3\n"
+                "    4 x 6\n"
+                "    7 8 9 ]\n"
+                "relu\n"
+                "dense units=2 weights=[1 2\n"
+                "    3 : 4 ]\n",
+                "m.cnn:4:7: error: unexpected 'x', expected a number, ']' or ','\n"
+                "    4 x 6\n"
+                "      ^\n"
+                "m.cnn:8:7: error: unexpected ':', expected a number, ']' or ','\n"
+                "    3 : 4 ]\n"
+                "      ^\n",
+                2);
+}
+
+/* A name that begins a line inside an unclosed list starts the next
+ * statement: the '[' is reported, and checking goes on after it. */
+Test(diag, forgotten_bracket_reported_at_the_list) {
+    expect_diag(false,
+                "input 3x3x1\n"
+                "conv2d filters=1 kernel=3 bias=false weights=[\n"
+                "    1 2 3 4 5 6 7 8 9\n"
+                "relu\n"
+                "dense units=2 actvation=relu\n",
+                "m.cnn:2:46: error: missing ']' to close this list\n"
+                "conv2d filters=1 kernel=3 bias=false weights=[\n"
+                "                                             ^\n"
+                "m.cnn:5:15: error: unknown attribute 'actvation' for dense; did you mean 'activation'?\n"
+                "dense units=2 actvation=relu\n"
+                "              ^~~~~~~~~\n",
+                2);
+}
