@@ -538,17 +538,17 @@ static void check_input(Checker *c, const Stmt *s) {
     c->shape_known = !c->first_layer && !s->after_syntax_error;
 }
 
+/* Without load_weights (--summary) the bundle is still read when it can be,
+ * for the sizes of conv2d biases (weights.c); a missing one is no error. */
 static void load_bundle(Checker *c, const Value *v) {
     c->w.has_bundle = true;
     c->w.bundle_loc = v->loc;
     c->w.bundle_path = v->str;
-    if (!c->w.load)
-        return;
     Bundle *b = arena_alloc(sizeof *b);
     char err[512];
     if (bundle_load(path_join(c->w.base_dir, v->str), b, err, sizeof err))
         c->w.bundle = b;
-    else
+    else if (c->w.load)
         error_at(v->loc, "weights bundle \"%s\": %s", v->str, err);
 }
 

@@ -275,6 +275,7 @@ typedef struct Layer {
     bool flatten_chw;     /* flatten order=chw */
     bool has_bias;        /* conv2d, dense */
     bool per_position_bias; /* conv2d bias of OH*OW*F values */
+    bool bias_assumed;    /* --summary: bias file unread, counted as [F] */
     ActKind act;          /* conv2d/dense fused activation; for an activation
                              layer, the activation itself */
     float alpha;          /* leaky_relu slope */

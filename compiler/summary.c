@@ -6,7 +6,12 @@
  * target), so they are exactly what is emitted: after batchnorm and affine
  * layers are folded into their neighbours and kernels have packed their
  * arrays.  Numbers carry thousands separators,
- * as Keras prints them. */
+ * as Keras prints them.
+ *
+ * The table needs no weights, but a conv2d bias in a file may be one per
+ * filter or one per output position (SPEC 1.4), so its size is read from the
+ * file when it can be (weights.c).  When it cannot, the row's parameters are
+ * marked `*` and a footnote says what was assumed. */
 #include "cnnc.h"
 
 #include <string.h>
@@ -53,9 +58,20 @@ static int name_width(const Model *m) {
     return w;
 }
 
+/* mark: ' ', or '*' after a parameter count that assumes something. */
 static void row(FILE *out, int nw, const char *name, const char *type, const char *shape,
-                const char *params, const char *macs) {
-    fprintf(out, "%-*s  %-14s  %-14s  %12s  %15s\n", nw, name, type, shape, params, macs);
+                const char *params, char mark, const char *macs) {
+    fprintf(out, "%-*s  %-14s  %-14s  %12s%c %15s\n", nw, name, type, shape, params, mark, macs);
+}
+
+/* The footnote for rows marked '*'. */
+static void assumed_bias_note(const Model *m, FILE *out) {
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].bias_assumed) {
+            fprintf(out, "* bias counted as one per filter: its weights file was not read, and a\n"
+                         "  per-position bias (one per output value) would count more\n");
+            return;
+        }
 }
 
 void print_summary(const Model *m, long long workspace_bytes, FILE *out) {
@@ -64,12 +80,13 @@ void print_summary(const Model *m, long long workspace_bytes, FILE *out) {
     long long params = 0, macs = 0;
     fprintf(out, "Model: \"%s\"\n", m->name);
     rule(out, '=', width);
-    row(out, nw, "Layer", "Type", "Output shape", "Params", "MACs");
+    row(out, nw, "Layer", "Type", "Output shape", "Params", ' ', "MACs");
     rule(out, '=', width);
-    row(out, nw, "input", m->input_chw ? "input (chw)" : "input", shape_str(m->input), "0", "0");
+    row(out, nw, "input", m->input_chw ? "input (chw)" : "input", shape_str(m->input), "0", ' ', "0");
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
-        row(out, nw, l->name, layer_kind_name(l->kind), shape_str(l->out), grouped(l->params), grouped(l->macs));
+        row(out, nw, l->name, layer_kind_name(l->kind), shape_str(l->out), grouped(l->params),
+            l->bias_assumed ? '*' : ' ', grouped(l->macs));
         params += l->params;
         macs += l->macs;
     }
@@ -79,5 +96,6 @@ void print_summary(const Model *m, long long workspace_bytes, FILE *out) {
     fprintf(out, "Weights: %s bytes\n", grouped(4 * emitted_weight_floats(m)));
     if (workspace_bytes >= 0)
         fprintf(out, "Workspace: %s bytes\n", grouped(workspace_bytes));
+    assumed_bias_note(m, out);
     rule(out, '=', width);
 }

@@ -11,7 +11,11 @@
  *   dense weights       [out][in]        → [in][out]
  *   per-position bias   [F][OH][OW]      → [OH][OW][F]
  *
- * Without load_weights no file is opened; inline values are still checked. */
+ * Without load_weights (--summary, --dump=shapes) tensors are not read: a
+ * tensor that would come from a file gets its expected size and no data, so
+ * counts stay right; inline values are still checked.  A conv2d bias is the
+ * exception, since its size decides whether it is per position: its file is
+ * consulted when it can be read (see size_only). */
 #include "cnnc.h"
 
 #include <string.h>
@@ -215,13 +219,56 @@ static int find_source(Found *f, const Layer *l, const Use *u, const TensorSourc
         f->what = arena_printf("'%s' of layer '%s' (\"%s\")", u->attr, l->name, v->str);
         return !w->load ? 0 : from_npy(f, v, w) ? 1 : -1;
     }
-    if (u->key && w->has_bundle)   /* not loaded: --summary, or already reported */
-        return !w->bundle ? 0 : from_bundle(f, l, u, w);
+    if (u->key && w->has_bundle)   /* not loaded: already reported */
+        return !w->load || !w->bundle ? 0 : from_bundle(f, l, u, w);
     if (u->required && (w->load || !u->key)) {
         report_missing(l, u);
         return -1;
     }
     return 0;
+}
+
+/* ---- sizes without weights (--summary) ---- */
+
+/* The element count a tensor file declares, or -1 when the file (or the
+ * bundle key) cannot be read: without load_weights that is no error. */
+static long long declared_count(const Layer *l, const Use *u, const TensorSources *src, const WeightsCtx *w) {
+    const Value *v = src->given[u->role];
+    RawTensor npy;
+    char err[512];
+    const RawTensor *raw = NULL;
+    if (v && npy_load(path_join(w->base_dir, v->str), &npy, err, sizeof err))
+        raw = &npy;
+    else if (!v && w->bundle)
+        raw = bundle_find(w->bundle, arena_printf("%s.%s", l->name, u->key));
+    if (!raw)
+        return -1;
+    long long n = 1;
+    for (int i = 0; i < raw->ndims; i++)
+        n *= raw->dims[i];
+    return n;
+}
+
+/* A tensor that would be read from a file, as its expected size with no
+ * data: 1, or 0 when nothing would be read.  A conv2d bias takes the size
+ * its file declares when that is OH·OW·F (per position); when the file
+ * cannot be read it is assumed to be one per filter (Layer.bias_assumed). */
+static int size_only(Found *f, Layer *l, const Use *u, const TensorSources *src, const WeightsCtx *w) {
+    const Value *v = src->given[u->role];
+    bool from_file = v ? v->kind == VAL_STRING : u->key && u->required && w->has_bundle;
+    if (!from_file)
+        return 0;
+    Expect e = expect_for(l, u->role, false, 0);
+    long long n = expect_count(&e);
+    if (l->kind == LAYER_CONV2D && u->role == T_BIAS) {
+        long long declared = declared_count(l, u, src, w);
+        l->bias_assumed = declared < 0;
+        if (declared == shape_count(l->out))
+            n = declared;
+    }
+    f->t = (Tensor){.count = n, .ndims = 1, .dims = {n}};
+    f->by_count = true;
+    return 1;
 }
 
 /* ---- checking and repacking ---- */
@@ -287,7 +334,7 @@ static void set_canonical_dims(Tensor *t, TensorRole role, const Expect *keras) 
 }
 
 static void check_values(const Found *f, TensorRole role) {
-    if (role != T_STD)
+    if (role != T_STD || !f->t.data)
         return;
     for (long long i = 0; i < f->t.count; i++)
         if (f->t.data[i] == 0) {
@@ -298,7 +345,10 @@ static void check_values(const Found *f, TensorRole role) {
 
 static void resolve_one(Layer *l, const Use *u, const TensorSources *src, const WeightsCtx *w) {
     Found f = {0};
-    if (find_source(&f, l, u, src, w) != 1)
+    int found = find_source(&f, l, u, src, w);
+    if (found == 0 && !w->load)
+        found = size_only(&f, l, u, src, w);
+    if (found != 1)
         return;
     Expect e = expect_for(l, u->role, f.torch, f.t.count);
     if (!shape_matches(&f, &e, broadcasts(l, u->role))) {

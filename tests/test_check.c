@@ -369,11 +369,16 @@ Test(summary, table_with_thousands_separators) {
     free(text);
 }
 
-Test(summary, no_files_opened_without_load) {
+/* Without load a tensor from a file has its expected size and no data; a
+ * missing bundle is no error, and the conv2d bias it would hold is assumed
+ * to be one per filter. */
+Test(summary, missing_bundle_is_no_error_without_load) {
     Model *m = check_named("nowhere/m.cnn", "weights \"missing.npz\"\ninput 4x4x1\nc: conv2d filters=2 kernel=3\n", false);
     cr_assert_eq(diag_error_count(), 0, "%s", diag_text);
-    cr_assert_eq(layer(m, "c")->t[T_WEIGHT].count, 0);
+    cr_assert_eq(layer(m, "c")->t[T_WEIGHT].count, 18);
+    cr_assert_null(layer(m, "c")->t[T_WEIGHT].data);
     cr_assert_eq(layer(m, "c")->params, 20);
+    cr_assert(layer(m, "c")->bias_assumed);
 }
 
 Test(dump, shapes_one_line_per_layer) {
@@ -390,7 +395,8 @@ Test(dump, shapes_one_line_per_layer) {
 Test(summary, npy_not_opened_without_load) {
     Model *m = check_named("m.cnn", "input 4\nd: dense units=2 weights=\"nowhere.npy\" bias=[1 2]\n", false);
     cr_assert_eq(diag_error_count(), 0, "%s", diag_text);
-    cr_assert_eq(layer(m, "d")->t[T_WEIGHT].count, 0);
+    cr_assert_eq(layer(m, "d")->t[T_WEIGHT].count, 8);
+    cr_assert_null(layer(m, "d")->t[T_WEIGHT].data);
     cr_assert_eq(layer(m, "d")->t[T_BIAS].count, 2);
     cr_assert_not(m->weights_loaded);
 }
@@ -434,4 +440,89 @@ Test(flow, shapes_resume_after_dense) {
     assert_shape(layer(m, "fc")->out, "6");
     assert_shape(layer(m, "r")->in, "6");
     cr_assert_float_eq(layer(m, "r")->alpha, 0.01f, 1e-9);
+}
+
+static char *summary_text(const Model *m) {
+    char *text;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    print_summary(m, -1, out);
+    fclose(out);
+    return text;
+}
+
+/* SPEC 1.4: the policy head's bias in the bundle has 19*19 values, one per
+ * position.  --summary reads no weights but takes that size from the bundle. */
+Test(summary, per_position_bias_size_read_from_bundle) {
+    Model *m = check_file("../examples/policy.cnn", false);
+    const Layer *head = layer(m, "head");
+    cr_assert(head->per_position_bias);
+    cr_assert_not(head->bias_assumed);
+    cr_assert_eq(head->params, 64 + 361);
+    char *text = summary_text(m);
+    cr_assert(strstr(text, "head       conv2d          19x19x1                  425 "), "%s", text);
+    cr_assert(strstr(text, "Total params: 483,497\n"), "%s", text);
+    cr_assert_null(strchr(text, '*'), "%s", text);
+    free(text);
+}
+
+/* Without the bundle the size is unknown: one bias per filter is assumed,
+ * and the table says so. */
+Test(summary, bias_assumed_without_bundle_is_marked) {
+    size_t len;
+    char *src = read_whole_file("../examples/policy.cnn", &len);
+    cr_assert(src);
+    Model *m = check_named("/nonexistent/policy.cnn", src, false);
+    cr_assert_eq(diag_error_count(), 0, "%s", diag_text);
+    cr_assert(layer(m, "head")->bias_assumed);
+    cr_assert_eq(layer(m, "head")->params, 64 + 1);
+    char *text = summary_text(m);
+    cr_assert(strstr(text, "head       conv2d          19x19x1                   65*"), "%s", text);
+    cr_assert(strstr(text, "\n* bias counted as one per filter: its weights file was not read"), "%s", text);
+    free(text);
+}
+
+/* A .npy file of 2*2*1 values is a per-position bias, also under --summary. */
+Test(summary, per_position_bias_size_read_from_npy) {
+    char dir[] = "/tmp/cnnc_check_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char header[118];
+    int n = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 1), }");
+    memset(header + n, ' ', sizeof header - 1 - (size_t)n);
+    header[sizeof header - 1] = '\n';
+    const char *npy = arena_printf("%s/b.npy", dir);
+    FILE *f = fopen(npy, "wb");
+    cr_assert(f);
+    fwrite("\x93NUMPY\x01\x00\x76\x00", 1, 10, f);
+    fwrite(header, 1, sizeof header, f);
+    fwrite((float[4]){1, 2, 3, 4}, sizeof(float), 4, f);
+    fclose(f);
+    Model *m = check_named(arena_printf("%s/m.cnn", dir),
+                           "input 3x3x1\nc: conv2d filters=1 kernel=2 weights=\"w.npy\" bias=\"b.npy\"\n", false);
+    cr_assert_eq(diag_error_count(), 0, "%s", diag_text);
+    cr_assert(layer(m, "c")->per_position_bias);
+    cr_assert_eq(layer(m, "c")->params, 4 + 4);
+    remove(npy);
+    remove(dir);
+}
+
+static long long emitted_floats(const Model *m) {
+    EmitOptions opts = {.target = target_by_name("auto")};
+    const Ir *ir = lower_model(m, &opts);
+    long long n = 0;
+    for (int i = 0; i < ir->nops; i++)
+        for (int k = 0; k < ir->ops[i].narrays; k++)
+            n += ir->ops[i].arrays[k].count;
+    return n;
+}
+
+/* The summary's weight bytes are what the compiler emits, weights or not. */
+Test(summary, weight_floats_same_without_weights) {
+    static const char *const files[] = {"../examples/policy.cnn", "../examples/mnist.cnn",
+                                        "../examples/lenet5.cnn", "../examples/cifar.cnn"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        long long with = emitted_floats(check_file(files[i], true));
+        long long without = emitted_floats(check_file(files[i], false));
+        cr_expect_eq(with, without, "%s: %lld floats emitted, summary counts %lld", files[i], with, without);
+    }
 }
