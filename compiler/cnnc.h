@@ -577,7 +577,9 @@ void emit_act_statement(Emitter *e, ActKind act, float alpha, const char *x);
 const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t);
 const KernelEmitter *dense_simd_kernel(const IrOp *op, const Target *t);
 /* ops/conv_winograd.c: Winograd F(4x4,3x3) for a 3x3 stride-1 conv where
- * the cost model says it pays, else NULL (then conv_simd_kernel). */
+ * its cost model says it pays on this target, else NULL (then
+ * conv_simd_kernel); the _any form skips the cost model (tests). */
 const KernelEmitter *conv_winograd_kernel(const IrOp *op, const Target *t);
+const KernelEmitter *conv_winograd_kernel_any(const IrOp *op, const Target *t);
 
 #endif

@@ -465,11 +465,15 @@ static bool winograd_applies(const IrOp *op) {
            !op->per_position_bias && op->act != ACT_SOFTMAX && op->unroll != UNROLL_NONE;
 }
 
-const KernelEmitter *conv_winograd_kernel(const IrOp *op, const Target *t) {
+const KernelEmitter *conv_winograd_kernel_any(const IrOp *op, const Target *t) {
     if (!winograd_applies(op))
         return NULL;
     for (size_t i = 0; i < sizeof winograd_kernels / sizeof winograd_kernels[0]; i++)
         if (!strcmp(winograd_kernels[i].isa, t->name))
             return &winograd_kernels[i];
     return NULL;
+}
+
+const KernelEmitter *conv_winograd_kernel(const IrOp *op, const Target *t) {
+    return conv_winograd_kernel_any(op, t);
 }
