@@ -398,3 +398,41 @@ Test(cli, max_pools_propagate_nan, .timeout = 120) {
     free(main_path);
     free(dir);
 }
+
+/* SPEC §2: `-o X.c` writes X.c and X.h, `-o X` writes X and X.h, no -o
+ * writes STEM.c and STEM.h in the current directory; each .c includes its
+ * header by base name, so it compiles where it was written. */
+Test(cli, output_file_names, .timeout = 60) {
+    /* options, the .c written, the header written, the header as included */
+    static const char *const cases[][4] = {{"-o sub/x.c", "sub/x.c", "sub/x.h", "x.h"},
+                                           {"-o sub/y", "sub/y", "sub/y.h", "y.h"},
+                                           {"", "two-layer.c", "two-layer.h", "two-layer.h"}};
+    char *dir = make_scratch_dir("names");
+    char *model = format("%s/two-layer.cnn", dir);
+    write_text(model, "model m\ninput 2\ndense units=1 weights=[1 2] bias=false\n");
+    for (int i = 0; i < 3; i++) {
+        const char *const *c = cases[i];
+        char *out = NULL;
+        char *cmd = format("cd '%s' && mkdir -p sub && '%s' two-layer.cnn %s && test -f %s && "
+                           "grep -q '#include \"%s\"' %s && gcc -std=c11 -Wall -Wextra -Wpedantic -Werror "
+                           "-x c -c %s -I '%s' -o /dev/null", dir, cnnc_path(), c[0], c[2], c[3], c[1], c[1],
+                           runtime_dir());
+        cr_expect_eq(run_command(cmd, &out), 0, "%s:\n%s", cmd, out);
+        free(out);
+        free(cmd);
+    }
+    free(model);
+    remove_tree(dir);
+    free(dir);
+}
+
+Test(cli, run_with_missing_input_exits_1, .timeout = 30) {
+    char *model = fixture_file("mnist", "model.cnn");
+    char *cmds[] = {format("'%s' run '%s' --input /nonexistent/in.npy", cnnc_path(), model),
+                    format("'%s' run '%s' --input '%s'", cnnc_path(), model, model)};
+    for (int i = 0; i < 2; i++) {
+        cr_expect_eq(run_command(cmds[i], NULL), 1, "%s", cmds[i]);
+        free(cmds[i]);
+    }
+    free(model);
+}
