@@ -601,16 +601,20 @@ static void check_stmt(Checker *c, const Stmt *s) {
         unknown_head(c, s);
 }
 
-/* The file stem as an identifier: non-identifier characters become '_', and
- * a leading digit gets a '_' before it. */
+/* The file stem as an identifier: each non-identifier character (a UTF-8
+ * sequence counts as one) becomes '_', and a leading digit gets a '_'
+ * before it. */
 static const char *default_model_name(const char *path) {
-    char *stem = path_stem(path);
-    for (char *p = stem; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_')
-            *p = '_';
+    const char *stem = path_stem(path);
+    char *name = arena_alloc(strlen(stem) + 2), *out = name;
     if (!stem[0] || isdigit((unsigned char)stem[0]))
-        return arena_printf("_%s", stem);
-    return stem;
+        *out++ = '_';
+    for (const char *p = stem; *p; p++) {
+        if (((unsigned char)*p & 0xC0) == 0x80)
+            continue;   /* the rest of a UTF-8 character */
+        *out++ = isalnum((unsigned char)*p) || *p == '_' ? *p : '_';
+    }
+    return name;
 }
 
 static void finish(Checker *c) {

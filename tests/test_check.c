@@ -208,6 +208,9 @@ Test(names, default_model_name_from_stem) {
     cr_assert_str_eq(m->name, "_3d_net_v2");
     m = check_named("tiny.cnn", "input 4\nrelu\n", false);
     cr_assert_str_eq(m->name, "tiny");
+    /* SPEC 1.6 turns every non-identifier character, not byte, into '_' */
+    m = check_named("mod\xC3\xA8le \xE2\x82\xAC.cnn", "input 4\nrelu\n", false);
+    cr_assert_str_eq(m->name, "mod_le__");
 }
 
 Test(input, order_and_vectors) {
