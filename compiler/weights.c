@@ -219,7 +219,7 @@ static int find_source(Found *f, const Layer *l, const Use *u, const TensorSourc
         f->what = arena_printf("'%s' of layer '%s' (\"%s\")", u->attr, l->name, v->str);
         return !w->load ? 0 : from_npy(f, v, w) ? 1 : -1;
     }
-    if (u->key && w->has_bundle)   /* not loaded: already reported */
+    if (u->key && w->has_bundle)   /* without load: size_only; not loaded: reported */
         return !w->load || !w->bundle ? 0 : from_bundle(f, l, u, w);
     if (u->required && (w->load || !u->key)) {
         report_missing(l, u);
