@@ -49,10 +49,6 @@ static void emit_verbatim(Emitter *e, const char *text, int len) {
     e->line_start = len > 0 && text[len - 1] == '\n';
 }
 
-const char *ir_array_symbol(const IrOp *op, int i) {
-    return arena_printf("%s_%s", op->symbol_prefix, op->arrays[i].tensor);
-}
-
 static const char *upper(const char *s) {
     char *u = arena_strdup(s);
     for (char *p = u; *p; p++)
@@ -153,6 +149,41 @@ static void emit_frontmatter(const Ir *ir, const EmitOptions *opts, Emitter *e) 
 
 /* -------------------------------------------------------------- weights */
 
+/* Arrays of at least PACKED_MIN_FLOATS floats are large: they are a union
+ * `{ uint64_t bits[W]; float f[N]; }` initialized through its words, two
+ * floats per little-endian word in hex, and read through .f (C11 allows
+ * reading a union member other than the one last stored).  gcc -O2 compiles
+ * such words about 3x faster, in 40% of the memory, than decimal literals
+ * (docs/decisions/codesize.md).  Smaller arrays, every bias and the weights
+ * of the small examples a learner reads, stay decimal.  --decimal-weights
+ * keeps large arrays a union with only the float member, so the symbols
+ * kernels print (NAME.f) do not depend on the option. */
+enum { PACKED_MIN_FLOATS = 1024, WORDS_PER_LINE = 4, FLOATS_PER_LINE = 8 };
+
+static bool is_large(const IrArray *a) {
+    return a->count >= PACKED_MIN_FLOATS;
+}
+
+static const char *array_name(const IrOp *op, int i) {
+    return arena_printf("%s_%s", op->symbol_prefix, op->arrays[i].tensor);
+}
+
+const char *ir_array_symbol(const IrOp *op, int i) {
+    const char *name = array_name(op, i);
+    return is_large(&op->arrays[i]) ? arena_printf("%s.f", name) : name;
+}
+
+/* The declared type and name: "float NAME[N]" or "union {...} NAME". */
+static const char *array_declarator(const IrOp *op, int i, bool decimal) {
+    const IrArray *a = &op->arrays[i];
+    if (!is_large(a))
+        return arena_printf("float %s[%lld]", array_name(op, i), a->count);
+    if (decimal)
+        return arena_printf("union { float f[%lld]; } %s", a->count, array_name(op, i));
+    return arena_printf("union { uint64_t bits[%lld]; float f[%lld]; } %s", (a->count + 1) / 2,
+                        a->count, array_name(op, i));
+}
+
 /* Shortest text that reads back as the same float, always a valid literal. */
 static const char *float_literal(float v) {
     if (!isfinite(v))
@@ -173,32 +204,82 @@ static const char *float_literal(float v) {
     return arena_printf("%s%sf", buf, has_point ? "" : ".0");
 }
 
-static void emit_array(Emitter *e, const IrOp *op, int i, bool external) {
-    const IrArray *a = &op->arrays[i];
-    if (!a->data)
-        die("emitting %s without weights", ir_array_symbol(op, i));
-    emit(e, "%sCNNC_ALIGN(64) const float %s[%lld] = {\n", external ? "" : "static ",
-         ir_array_symbol(op, i), a->count);
+static void emit_decimal_values(Emitter *e, const IrArray *a) {
     for (long long k = 0; k < a->count; k++) {
-        bool line_end = k % 8 == 7 || k == a->count - 1;
-        emit(e, "%s%s%s", k % 8 ? " " : "", float_literal(a->data[k]), line_end ? ",\n" : ",");
+        bool line_end = k % FLOATS_PER_LINE == FLOATS_PER_LINE - 1 || k == a->count - 1;
+        emit(e, "%s%s%s", k % FLOATS_PER_LINE ? " " : "", float_literal(a->data[k]),
+             line_end ? ",\n" : ",");
     }
-    emit(e, "};\n");
 }
 
-static void emit_arrays(const Ir *ir, Emitter *e, bool external) {
+static uint32_t float_bits(float v) {
+    if (!isfinite(v))
+        die("non-finite weight %g", (double)v);
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return bits;
+}
+
+/* Word k holds floats 2k (low half: the lower address on a little-endian
+ * target) and 2k+1; an odd count pads the last high half with zero bits. */
+static void emit_packed_words(Emitter *e, const IrArray *a) {
+    long long words = (a->count + 1) / 2;
+    for (long long k = 0; k < words; k++) {
+        uint64_t low = float_bits(a->data[2 * k]);
+        uint64_t high = 2 * k + 1 < a->count ? float_bits(a->data[2 * k + 1]) : 0;
+        bool line_end = k % WORDS_PER_LINE == WORDS_PER_LINE - 1 || k == words - 1;
+        emit(e, "%s0x%016llx%s", k % WORDS_PER_LINE ? " " : "",
+             (unsigned long long)(high << 32 | low), line_end ? ",\n" : ",");
+    }
+}
+
+static void emit_array(Emitter *e, const IrOp *op, int i, bool external, bool decimal) {
+    const IrArray *a = &op->arrays[i];
+    if (!a->data)
+        die("emitting %s without weights", array_name(op, i));
+    emit(e, "%sCNNC_ALIGN(64) const %s = {%s\n", external ? "" : "static ",
+         array_declarator(op, i, decimal), is_large(a) ? "{" : "");
+    if (is_large(a) && !decimal)
+        emit_packed_words(e, a);
+    else
+        emit_decimal_values(e, a);
+    emit(e, "%s};\n", is_large(a) ? "}" : "");
+}
+
+static bool has_packed_array(const Ir *ir, bool decimal) {
+    for (int i = 0; i < ir->nops && !decimal; i++)
+        for (int k = 0; k < ir->ops[i].narrays; k++)
+            if (is_large(&ir->ops[i].arrays[k]))
+                return true;
+    return false;
+}
+
+/* The words are little-endian; a big-endian target would read every float
+ * with its bytes swapped, so it refuses to compile instead.  Compilers that
+ * do not define __BYTE_ORDER__ (MSVC) target little-endian machines. */
+static void emit_byte_order_guard(Emitter *e) {
+    emit(e, "/* Arrays of %d floats or more are packed two floats to a little-endian\n"
+            " * 64-bit word and read through their float member .f. */\n", PACKED_MIN_FLOATS);
+    emit(e, "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && "
+            "__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n");
+    emit(e, "#error \"weights packed for a little-endian target: regenerate this file with "
+            "cnnc --decimal-weights\"\n#endif\n\n");
+}
+
+static void emit_arrays(const Ir *ir, Emitter *e, bool external, bool decimal) {
+    if (has_packed_array(ir, decimal))
+        emit_byte_order_guard(e);
     for (int i = 0; i < ir->nops; i++)
         for (int k = 0; k < ir->ops[i].narrays; k++)
-            emit_array(e, &ir->ops[i], k, external);
+            emit_array(e, &ir->ops[i], k, external, decimal);
     emit(e, "\n");
 }
 
-static void declare_external_arrays(const Ir *ir, Emitter *e) {
+static void declare_external_arrays(const Ir *ir, Emitter *e, bool decimal) {
     emit(e, "/* Weights, defined in the separate weights file. */\n");
     for (int i = 0; i < ir->nops; i++)
         for (int k = 0; k < ir->ops[i].narrays; k++)
-            emit(e, "extern const float %s[%lld];\n", ir_array_symbol(&ir->ops[i], k),
-                 ir->ops[i].arrays[k].count);
+            emit(e, "extern const %s;\n", array_declarator(&ir->ops[i], k, decimal));
     emit(e, "\n");
 }
 
@@ -244,7 +325,9 @@ static const char *op_role(const IrOp *op) {
     return NULL;
 }
 
-static void emit_op_comment(const Ir *ir, const EmitOptions *opts, Emitter *e, const IrOp *op) {
+/* note: why the body is not what the op asked for (the budget), or NULL. */
+static void emit_op_comment(const Ir *ir, const EmitOptions *opts, Emitter *e, const IrOp *op,
+                            const char *note) {
     const char *src = base_name(opts->source_name);
     if (op->layer)
         emit(e, "/* %s:%d %s %s%s", src, op->layer->line, op->layer->name,
@@ -260,16 +343,52 @@ static void emit_op_comment(const Ir *ir, const EmitOptions *opts, Emitter *e, c
     for (int i = 0; i < op->nfused; i++)
         emit(e, "%s line %d %s %s", i ? "," : "; fused:", op->fused[i]->line, op->fused[i]->name,
              layer_kind_name(op->fused[i]->kind));
-    emit(e, " */\n");
+    emit(e, "%s */\n", note ? note : "");
 }
 
-static void emit_function(const Ir *ir, const EmitOptions *opts, Emitter *e, const IrOp *op) {
-    emit_op_comment(ir, opts, e, op);
+/* The whole function (comment, signature, body) as text; free() it. */
+static char *function_text(const Ir *ir, const EmitOptions *opts, const IrOp *op,
+                           const char *note, size_t *len) {
+    char *text;
+    FILE *f = open_memstream(&text, len);
+    if (!f)
+        die("out of memory emitting %s", op->func_name);
+    Emitter e = {.out = f, .line_start = true};
+    emit_op_comment(ir, opts, &e, op, note);
     const char *restrict_kw = op->kernel->in_place_ok ? "" : "CNNC_RESTRICT ";
-    emit(e, "static void %s(const float *%sin, float *%sout%s) {\n", op->func_name, restrict_kw,
+    emit(&e, "static void %s(const float *%sin, float *%sout%s) {\n", op->func_name, restrict_kw,
          restrict_kw, op->scratch >= 0 ? ", float *CNNC_RESTRICT scratch" : "");
-    op->kernel->emit_body(e, op);
-    emit(e, "}\n\n");
+    op->kernel->emit_body(&e, op);
+    emit(&e, "}\n\n");
+    if (fclose(f))
+        die("out of memory emitting %s", op->func_name);
+    return text;
+}
+
+/* The code-size budget of --unroll=auto, in bytes of C per function.  gcc
+ * -O2's time on one function grows faster than its size: measured on
+ * unrolled AVX-512 FMA code, 40 KB compile in 0.2-0.3 s, 58 KB in 0.8-1 s,
+ * 115 KB in 2-3 s, 310 KB in 11 s, 1.2 MB in 236 s and 1.9 GB (clang: 16 s).
+ * At 32 KB a function costs well under a second. */
+enum { UNROLL_BUDGET_BYTES = 32 * 1024 };
+
+/* Under --unroll=auto, a function over the budget is emitted again as with
+ * --unroll=none (same kernel, arrays and scratch; only emit_body reads the
+ * mode), and its comment says so. */
+static void emit_function(const Ir *ir, const EmitOptions *opts, Emitter *e, const IrOp *op) {
+    size_t len;
+    char *text = function_text(ir, opts, op, NULL, &len);
+    if (op->unroll == UNROLL_AUTO && len > UNROLL_BUDGET_BYTES) {
+        IrOp rolled = *op;
+        rolled.unroll = UNROLL_NONE;
+        const char *note = arena_printf("; loops kept rolled: unrolled it was %zu bytes of C, over "
+                                        "the %d-byte budget of --unroll=auto", len, UNROLL_BUDGET_BYTES);
+        free(text);
+        text = function_text(ir, opts, &rolled, note, &len);
+    }
+    fwrite(text, 1, len, e->out);
+    e->line_start = true;
+    free(text);
 }
 
 /* ---------------------------------------------------------- entry points */
@@ -313,9 +432,9 @@ void emit_c(const Ir *ir, const EmitOptions *opts, FILE *c_out, FILE *h_out) {
     emit_frontmatter(ir, opts, &c);
     emit_includes(ir, opts, &c);
     if (opts->weights_out)
-        declare_external_arrays(ir, &c);
+        declare_external_arrays(ir, &c, opts->decimal_weights);
     else
-        emit_arrays(ir, &c, false);
+        emit_arrays(ir, &c, false, opts->decimal_weights);
     for (int i = 0; i < ir->nops; i++)
         emit_function(ir, opts, &c, &ir->ops[i]);
     emit_entry_points(ir, &c);
@@ -323,7 +442,8 @@ void emit_c(const Ir *ir, const EmitOptions *opts, FILE *c_out, FILE *h_out) {
         Emitter w = {.out = opts->weights_out, .line_start = true};
         emit(&w, "/* Weights of model %s, generated by cnnc %s from %s; do not edit. */\n",
              ir->model->name, CNNC_VERSION, base_name(opts->source_name));
-        emit(&w, "#define CNNC_ALIGN(n) _Alignas(n)\n\n");
-        emit_arrays(ir, &w, true);
+        emit(&w, "#define CNNC_ALIGN(n) _Alignas(n)\n");
+        emit(&w, "%s\n", has_packed_array(ir, opts->decimal_weights) ? "#include <stdint.h>\n" : "");
+        emit_arrays(ir, &w, true, opts->decimal_weights);
     }
 }

@@ -29,7 +29,8 @@ typedef struct Options {
 
 static const char usage_text[] =
     "usage: cnnc MODEL.cnn [-o OUT.c] [--target=auto|scalar|sse4|avx2|avx512|neon]\n"
-    "                      [--standalone] [--weights-c]\n"
+    "                      [--unroll=auto|full|none] [--standalone] [--weights-c]\n"
+    "                      [--decimal-weights]\n"
     "       cnnc MODEL.cnn --summary\n"
     "       cnnc MODEL.cnn --dump=tokens|ast|shapes|ir\n"
     "       cnnc run MODEL.cnn --input IN.npy|IN.pgm|IN.ppm|IN.png [--output OUT.npy]\n"
@@ -43,8 +44,13 @@ static const char help_text[] =
     "  -o OUT.c            write OUT.c and OUT.h (default: STEM.c, STEM.h here)\n"
     "  --target=T          SIMD flavour of the emitted code (default auto: the\n"
     "                      best path the C compiler enables, scalar fallback)\n"
+    "  --unroll=MODE       auto (default): unroll where it pays, within a\n"
+    "                      code-size budget per function; full: unroll every\n"
+    "                      reduction (slow to compile); none: rolled loops\n"
     "  --standalone        emitted C needs no runtime files at all\n"
     "  --weights-c         put the weights in a second file, OUT_weights.c\n"
+    "  --decimal-weights   write large weight arrays as decimal floats, not\n"
+    "                      packed little-endian words (big-endian targets)\n"
     "  --summary           layer table: shapes, parameters, MACs, memory\n"
     "  --dump=PHASE        print tokens, ast, shapes or ir and stop\n"
     "  run MODEL --input IN [--output OUT.npy]\n"
@@ -63,6 +69,14 @@ static DumpKind parse_dump(const char *what) {
         if (!strcmp(what, names[i]))
             return (DumpKind)(DUMP_TOKENS + i);
     usage_error("unknown --dump phase '%s' (tokens, ast, shapes, ir)", what);
+}
+
+static UnrollMode parse_unroll(const char *mode) {
+    static const char *const names[] = {"auto", "full", "none"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(mode, names[i]))
+            return (UnrollMode)(UNROLL_AUTO + i);
+    usage_error("unknown --unroll mode '%s' (auto, full, none)", mode);
 }
 
 /* The value of `--opt=V` or `--opt V`; advances *i past a separate value. */
@@ -105,6 +119,10 @@ static Options parse_args(int argc, char **argv) {
             const char *t = option_value(argc, argv, &i, "--target");
             if (!(o.emit.target = target_by_name(t)))
                 usage_error("unknown target '%s' (auto, scalar, sse4, avx2, avx512, neon)", t);
+        } else if (is_option(a, "--unroll")) {
+            o.emit.unroll = parse_unroll(option_value(argc, argv, &i, "--unroll"));
+        } else if (!strcmp(a, "--decimal-weights")) {
+            o.emit.decimal_weights = true;
         } else if (!strcmp(a, "--standalone")) {
             o.emit.standalone = true;
         } else if (!strcmp(a, "--weights-c")) {
