@@ -208,7 +208,7 @@ static const char *unexpected_phrase(const yypcontext_t *ctx, const ParseState *
     const Span *at = yypcontext_location(ctx);
     switch (yypcontext_token(ctx)) {
     case YYSYMBOL_YYEOF: return "end of file";
-    case YYSYMBOL_NEWLINE: return "end of line";
+    case YYSYMBOL_NEWLINE: return at->offset >= ps->file->len ? "end of file" : "end of line";
     case YYSYMBOL_STRING: return arena_strndup(ps->file->text + at->offset, (size_t)at->nbytes);
     default: return arena_printf("'%.*s'", at->nbytes, ps->file->text + at->offset);
     }

@@ -436,6 +436,23 @@ Test(parse, error_in_crlf_file_points_before_cr) {
                                     "               ^\n");
 }
 
+/* A statement continued past the last line ends at the end of the file:
+ * the caret goes after the '\' on that line, not on an empty line after it. */
+Test(parse, continuation_at_end_of_file_points_after_the_backslash) {
+    parse("input 4\ndense units= \\\n");
+    cr_assert_str_eq(diag_output(), "t.cnn:2:15: error: unexpected end of file, expected a value\n"
+                                    "dense units= \\\n"
+                                    "              ^\n");
+}
+
+/* Columns count characters: the caret follows the comment's 'é'. */
+Test(parse, continuation_at_end_of_crlf_file_without_newline) {
+    parse("input 4\r\ndense units= \\ # \xC3\xA9");
+    cr_assert_str_eq(diag_output(), "t.cnn:2:19: error: unexpected end of file, expected a value\n"
+                                    "dense units= \\ # \xC3\xA9\n"
+                                    "                  ^\n");
+}
+
 /* ------------------------------------------------------------------ dumps */
 
 static char *dump_to_string(void (*dump)(const void *, FILE *), const void *arg) {
