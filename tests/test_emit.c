@@ -564,32 +564,229 @@ Test(golden, folding) {
     assert_golden("folding", checked_model(folding_model()));
 }
 
+/* ------------------------------------------- weight formats and --unroll */
+
+/* t: input n → dense 1 without bias: its weight array is w in order. */
+static Model *one_unit_dense(int n, const float *w) {
+    Model *m = model_new("t", shape_vector(n));
+    add_dense(m, "fc", 1, tensor_of(n, w), (Tensor){0});
+    return m;
+}
+
+static EmitOptions decimal_options(void) {
+    EmitOptions opts = options("scalar", false);
+    opts.decimal_weights = true;
+    return opts;
+}
+
+Test(emit, small_arrays_decimal_large_arrays_packed) {
+    float w[1024] = {0.5f, -2};
+    Emitted small = emit_to_memory(one_unit_dense(1023, w), "scalar");
+    cr_assert_not_null(strstr(small.c, "static CNNC_ALIGN(64) const float t_fc_weight[1023] = {\n"
+                                       "    0.5f, -2.0f, 0.0f,"));
+    cr_assert_null(strstr(small.c, "union"));
+    cr_assert_null(strstr(small.c, "__BYTE_ORDER__"));
+    Emitted large = emit_to_memory(one_unit_dense(1024, w), "scalar");
+    cr_assert_not_null(strstr(large.c, "static CNNC_ALIGN(64) const union { uint64_t bits[512]; "
+                                       "float f[1024]; } t_fc_weight = {{\n"
+                                       "    0xc00000003f000000, 0x0000000000000000,"));
+    cr_assert_not_null(strstr(large.c, "t_fc_weight.f + o * 1024"));
+    cr_assert_not_null(strstr(large.c, "#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)"
+                                       " && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n#error "));
+    free(small.c), free(small.h), free(large.c), free(large.h);
+}
+
+/* 1025 values (odd: the last word is padded) starting with negative zero,
+ * denormals, the float extremes, ending with a denormal. */
+static float *special_weights(uint32_t *bits) {
+    static const uint32_t head[] = {0x80000000u, 0x00000001u, 0x807fffffu, 0x00800000u,
+                                    0x7f7fffffu, 0xff7fffffu, 0x3eaaaaabu};
+    float *w = arena_alloc(1025 * sizeof *w);
+    for (int i = 0; i < 1025; i++) {
+        float v = (float)next_random();
+        memcpy(&bits[i], &v, sizeof v);
+        bits[i] = i < 7 ? head[i] : i == 1024 ? 0x80000003u : bits[i];
+        memcpy(&w[i], &bits[i], sizeof v);
+    }
+    return w;
+}
+
+/* A driver that includes model.c and compares the array's bits and
+ * alignment with the expected ones. */
+static void write_bits_driver(const uint32_t *bits, int n, const char *dir) {
+    FILE *f = fopen(arena_printf("%s/bits.c", dir), "w");
+    fprintf(f, "#include \"model.c\"\n#include <stdio.h>\n#include <string.h>\nstatic const uint32_t want[] = {");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s0x%08xu,", i % 8 ? "" : "\n", bits[i]);
+    fprintf(f, "};\nint main(void) {\n    if ((uintptr_t)t_fc_weight.f %% 64) return 2;\n"
+               "    for (int i = 0; i < %d; i++) {\n        uint32_t b;\n"
+               "        memcpy(&b, &t_fc_weight.f[i], 4);\n"
+               "        if (b != want[i]) { printf(\"%%d\\n\", i); return 1; }\n    }\n"
+               "    return 0;\n}\n", n);
+    fclose(f);
+}
+
+/* Runs `cc flags -Iruntime command` in dir, its messages in dir/cc.log. */
+static int compile_status(const char *dir, const char *cc, const char *flags, const char *command) {
+    return run(arena_printf("cd %s && %s %s -I%s %s > cc.log 2>&1", dir, cc, flags, runtime_dir(),
+                            command));
+}
+
+/* Both formats give back every bit, with gcc and clang at -O2 (which
+ * folds constant loads through the union). */
+Test(emit, weights_round_trip_exact_bits) {
+    rng_state = 11;
+    uint32_t bits[1025];
+    Ir *ir = lower_and_plan(one_unit_dense(1025, special_weights(bits)), "scalar");
+    EmitOptions formats[2] = {options("scalar", false), decimal_options()};
+    const char *flags = arena_printf("%s -O2", strict_flags);
+    for (int f = 0; f < 2; f++) {
+        const char *dir = tmpdir_new();
+        write_model(ir, &formats[f], dir);
+        write_bits_driver(bits, 1025, dir);
+        const char *build_and_run = "bits.c -o prog && ./prog";
+        cr_assert_eq(compile_status(dir, "gcc", flags, build_and_run), 0, "gcc: %s/cc.log", dir);
+        cr_assert_eq(compile_status(dir, "clang", flags, build_and_run), 0, "clang: %s/cc.log", dir);
+        run(arena_printf("rm -rf %s", dir));
+    }
+}
+
+/* On a big-endian target the packed file refuses to compile and names the
+ * fix; the decimal file compiles. */
+Test(emit, packed_weights_refuse_big_endian) {
+    float w[1024] = {1};
+    Ir *ir = lower_and_plan(one_unit_dense(1024, w), "scalar");
+    const char *big = "-std=c11 -U__BYTE_ORDER__ -D__BYTE_ORDER__=__ORDER_BIG_ENDIAN__";
+    const char *dir = tmpdir_new();
+    EmitOptions packed = options("scalar", false), decimal = decimal_options();
+    write_model(ir, &packed, dir);
+    cr_assert_neq(compile_status(dir, "gcc", big, "-c model.c"), 0);
+    const char *log = read_text(arena_printf("%s/cc.log", dir));
+    cr_assert_not_null(strstr(log, "#error \"weights packed for a little-endian target: "
+                                   "regenerate this file with cnnc --decimal-weights\""), "%s", log);
+    write_model(ir, &decimal, dir);
+    cr_assert_eq(compile_status(dir, "gcc", big, "-c model.c"), 0, "see %s/cc.log", dir);
+    run(arena_printf("rm -rf %s", dir));
+}
+
+/* A stand-in kernel: unrolled, one statement per element (4000 elements is
+ * about 150 KB, far over the budget); rolled, one loop. */
+static void emit_unrolled_relu(Emitter *e, const IrOp *op) {
+    long long n = shape_count(op->out_shape);
+    if (op->unroll == UNROLL_NONE) {
+        emit(e, "for (int i = 0; i < %lld; i++) {\nout[i] = in[i] > 0.0f ? in[i] : 0.0f;\n}\n", n);
+        return;
+    }
+    for (long long i = 0; i < n; i++)
+        emit(e, "out[%lld] = in[%lld] > 0.0f ? in[%lld] : 0.0f;\n", i, i, i);
+}
+
+static void pack_nothing(IrOp *op) {
+    (void)op;
+}
+
+static const KernelEmitter unrolled_relu_kernel = {"scalar", pack_nothing, emit_unrolled_relu, false};
+
+/* t: input n → relu, emitted by the stand-in kernel under `mode`. */
+static char *emit_unrolled_relu_model(int n, UnrollMode mode, const char *dir) {
+    Model *m = model_new("t", shape_vector(n));
+    add_simple(m, LAYER_RELU, "relu_1", ACT_RELU);
+    EmitOptions opts = options("scalar", false);
+    opts.unroll = mode;
+    Ir *ir = lower_model(m, &opts);
+    plan_memory(ir);
+    cr_assert_eq(ir->nops, 1);
+    cr_assert_eq(ir->ops[0].unroll, mode);
+    ir->ops[0].kernel = &unrolled_relu_kernel;
+    write_model(ir, &opts, dir);
+    return arena_strdup(read_text(arena_printf("%s/model.c", dir)));
+}
+
+Test(emit, unroll_budget_rolls_only_oversized_auto_functions) {
+    const char *dir = tmpdir_new();
+    const char *note = "loops kept rolled: unrolled it was";
+    char *small = emit_unrolled_relu_model(100, UNROLL_AUTO, dir);
+    cr_assert_not_null(strstr(small, "out[99] = in[99]"));
+    cr_assert_null(strstr(small, note));
+    char *full = emit_unrolled_relu_model(4000, UNROLL_FULL, dir);
+    cr_assert_not_null(strstr(full, "out[3999] = in[3999]"));
+    cr_assert_null(strstr(full, note));
+    char *rolled = emit_unrolled_relu_model(4000, UNROLL_AUTO, dir);
+    cr_assert_null(strstr(rolled, "out[3999]"));
+    cr_assert_not_null(strstr(rolled, "for (int i = 0; i < 4000; i++) {"));
+    cr_assert_not_null(strstr(rolled, "over the 32768-byte budget of --unroll=auto */\n"
+                                      "static void t_relu_1_act("), "%.400s", rolled);
+    float input[4000], want[4000];
+    for (int i = 0; i < 4000; i++)
+        input[i] = (float)next_random();
+    write_driver(model_new("t", shape_vector(4000)), input, dir);
+    float *got = compile_and_run(model_new("t", shape_vector(4000)), dir, "gcc", "");
+    for (int i = 0; i < 4000; i++)
+        want[i] = input[i] > 0 ? input[i] : 0;
+    assert_close(got, want, 4000);
+    run(arena_printf("rm -rf %s", dir));
+}
+
 /* ------------------------------------------------------- the command line */
+
+/* Compiles `text` with the built cnnc and `cnnc_flags` into dir/model.c
+ * (and model_weights.c with --weights-c); returns the exit status. */
+static int run_cnnc(const char *dir, const char *text, const char *cnnc_flags) {
+    const char *cnnc = getenv("CNNC");
+    cr_assert_not_null(cnnc, "CNNC (path of the built cnnc) is not set");
+    write_text(arena_printf("%s/t.cnn", dir), text);
+    return run(arena_printf("cd %s && %s t.cnn -o model.c %s 2> cnnc.log", dir, cnnc, cnnc_flags));
+}
 
 /* cnnc --standalone --weights-c: three files; the two .c files compile
  * with no include path at all and give the interpreter's answer. */
-Test(cli, standalone_with_weights_file) {
-    const char *cnnc = getenv("CNNC");
-    cr_assert_not_null(cnnc, "CNNC (path of the built cnnc) is not set");
-    rng_state = 3;
-    const char *text = pooling_model();
+static void assert_weights_file_build(const char *text, const char *cnnc_flags) {
     Model *m = checked_model(text);
-    float input[48], want[8];
-    for (int i = 0; i < 48; i++)
+    int n_in = (int)shape_count(m->input), n_out = (int)shape_count(m->output);
+    float *input = arena_alloc((size_t)n_in * sizeof *input);
+    float *want = arena_alloc((size_t)n_out * sizeof *want), *got = arena_alloc((size_t)n_out * sizeof *got);
+    for (int i = 0; i < n_in; i++)
         input[i] = (float)next_random();
     interp_run(m, input, want);
     const char *dir = tmpdir_new();
-    write_text(arena_printf("%s/t.cnn", dir), text);
-    cr_assert_eq(run(arena_printf("cd %s && %s t.cnn -o model.c --standalone --weights-c", dir, cnnc)), 0);
+    cr_assert_eq(run_cnnc(dir, text, arena_printf("--standalone --weights-c %s", cnnc_flags)), 0);
     cr_assert_eq(run(arena_printf("cd %s && gcc %s -c model_weights.c", dir, strict_flags)), 0);
     write_driver(m, input, dir);
     cr_assert_eq(run(arena_printf("cd %s && gcc %s -c model.c && gcc main.c model.o model_weights.o "
                                   "-o prog -lm && ./prog > out.txt", dir, strict_flags)), 0);
     FILE *f = fopen(arena_printf("%s/out.txt", dir), "r");
-    float got[8];
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < n_out; i++)
         cr_assert_eq(fscanf(f, "%f", &got[i]), 1);
     fclose(f);
-    assert_close(got, want, 8);
+    assert_close(got, want, n_out);
+    run(arena_printf("rm -rf %s", dir));
+}
+
+Test(cli, standalone_with_weights_file) {
+    rng_state = 3;
+    assert_weights_file_build(pooling_model(), "");
+}
+
+/* 1200 dense weights: extern declarations of the union, packed or decimal. */
+Test(cli, weights_file_with_large_arrays) {
+    rng_state = 12;
+    const char *text = arena_printf("model t\ninput 600\ndense units=2 weights=%s bias=%s\n",
+                                    R(1200), R(2));
+    assert_weights_file_build(text, "");
+    assert_weights_file_build(text, "--decimal-weights");
+}
+
+Test(cli, unroll_modes_and_bad_value) {
+    const char *dir = tmpdir_new();
+    const char *text = "model t\ninput 3\ndense units=1 weights=[1 2 3] bias=[0]\n";
+    const char *ok[] = {"--unroll=auto", "--unroll=full", "--unroll none", "--decimal-weights"};
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(run_cnnc(dir, text, ok[i]), 0, "%s", ok[i]);
+    run(arena_printf("rm %s/model.c", dir));
+    cr_assert_eq(run_cnnc(dir, text, "--unroll=fast"), 2);
+    const char *log = read_text(arena_printf("%s/cnnc.log", dir));
+    cr_assert_not_null(strstr(log, "cnnc: unknown --unroll mode 'fast' (auto, full, none)\nusage:"), "%s", log);
+    cr_assert_eq(run_cnnc(dir, text, "--unroll"), 2);
+    cr_assert_eq(access(arena_printf("%s/model.c", dir), F_OK), -1, "nothing is written");
     run(arena_printf("rm -rf %s", dir));
 }
