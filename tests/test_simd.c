@@ -29,24 +29,36 @@ typedef struct Case {
     int kh, kw, sh, sw, dh, dw;
     ActKind act;
     bool bias;
+    UnrollMode unroll;      /* AUTO unless the case says */
 } Case;
 
 static const Case cases[] = {
-    {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true},       /* MNIST first layer */
-    {IR_CONV, 13, 13, 32, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true},      /* MNIST conv2 */
-    {IR_CONV, 21, 21, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true},      /* policy, padded 19x19 */
-    {IR_CONV, 17, 19, 3, 10, 3, 3, 1, 1, 1, 1, ACT_LINEAR, true},     /* RGB, tail of 10 */
-    {IR_CONV, 15, 14, 5, 17, 3, 2, 2, 2, 1, 1, ACT_SIGMOID, true},    /* stride 2, odd F */
-    {IR_CONV, 16, 16, 7, 20, 3, 3, 1, 1, 2, 2, ACT_TANH, false},      /* dilation 2 */
-    {IR_CONV, 9, 11, 16, 24, 1, 1, 1, 1, 1, 1, ACT_LEAKY_RELU, true}, /* 1x1 */
-    {IR_CONV, 12, 10, 6, 1, 5, 3, 1, 2, 2, 1, ACT_RELU6, true},       /* F=1, mixed */
-    {IR_CONV, 10, 10, 9, 72, 2, 2, 1, 1, 1, 1, ACT_RELU, true},       /* 4.5 AVX-512 vectors */
-    {IR_CONV, 5, 5, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true},        /* 3x3 out: 2-row tiles */
-    {IR_CONV, 9, 5, 3, 20, 3, 2, 2, 2, 1, 1, ACT_LINEAR, true},       /* 2 wide, stride 2 */
-    {IR_DENSE, 1, 1, 1600, 64, 0, 0, 0, 0, 0, 0, ACT_RELU, true},     /* MNIST fc1 */
-    {IR_DENSE, 1, 1, 64, 10, 0, 0, 0, 0, 0, 0, ACT_LINEAR, true},     /* classifier */
-    {IR_DENSE, 1, 1, 37, 83, 0, 0, 0, 0, 0, 0, ACT_TANH, false},      /* odd in, tails */
-    {IR_DENSE, 1, 1, 5, 3, 0, 0, 0, 0, 0, 0, ACT_SIGMOID, true},      /* tiny */
+    {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},       /* MNIST first layer */
+    {IR_CONV, 13, 13, 32, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},      /* MNIST conv2 */
+    {IR_CONV, 21, 21, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},      /* policy, padded 19x19 */
+    {IR_CONV, 17, 19, 3, 10, 3, 3, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_AUTO},     /* RGB, tail of 10 */
+    {IR_CONV, 15, 14, 5, 17, 3, 2, 2, 2, 1, 1, ACT_SIGMOID, true, UNROLL_AUTO},    /* stride 2, odd F */
+    {IR_CONV, 16, 16, 7, 20, 3, 3, 1, 1, 2, 2, ACT_TANH, false, UNROLL_AUTO},      /* dilation 2 */
+    {IR_CONV, 9, 11, 16, 24, 1, 1, 1, 1, 1, 1, ACT_LEAKY_RELU, true, UNROLL_AUTO}, /* 1x1 */
+    {IR_CONV, 12, 10, 6, 1, 5, 3, 1, 2, 2, 1, ACT_RELU6, true, UNROLL_AUTO},       /* F=1, mixed */
+    {IR_CONV, 10, 10, 9, 72, 2, 2, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},       /* 4.5 AVX-512 vectors */
+    {IR_CONV, 5, 5, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},        /* 3x3 out: 2-row tiles */
+    {IR_CONV, 9, 5, 3, 20, 3, 2, 2, 2, 1, 1, ACT_LINEAR, true, UNROLL_AUTO},       /* 2 wide, stride 2 */
+    {IR_DENSE, 1, 1, 1600, 64, 0, 0, 0, 0, 0, 0, ACT_RELU, true, UNROLL_AUTO},     /* MNIST fc1 */
+    {IR_DENSE, 1, 1, 64, 10, 0, 0, 0, 0, 0, 0, ACT_LINEAR, true, UNROLL_AUTO},     /* classifier */
+    {IR_DENSE, 1, 1, 37, 83, 0, 0, 0, 0, 0, 0, ACT_TANH, false, UNROLL_AUTO},      /* odd in, tails */
+    {IR_DENSE, 1, 1, 5, 3, 0, 0, 0, 0, 0, 0, ACT_SIGMOID, true, UNROLL_AUTO},      /* tiny */
+    /* --unroll=full: whole reductions with constant offsets (dilated: three
+     * levels), a reduction past the step cap (2400 steps: the ky loop is
+     * kept), dense rows. */
+    {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_FULL},
+    {IR_CONV, 16, 16, 7, 20, 3, 3, 1, 1, 2, 2, ACT_TANH, false, UNROLL_FULL},
+    {IR_CONV, 403, 4, 2, 5, 400, 3, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_FULL},
+    {IR_DENSE, 1, 1, 37, 83, 0, 0, 0, 0, 0, 0, ACT_TANH, false, UNROLL_FULL},
+    /* --unroll=none: rolled loops, the register tile kept. */
+    {IR_CONV, 17, 19, 3, 10, 3, 3, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_NONE},
+    {IR_CONV, 15, 14, 5, 17, 3, 2, 2, 2, 1, 1, ACT_SIGMOID, true, UNROLL_NONE},
+    {IR_DENSE, 1, 1, 64, 10, 0, 0, 0, 0, 0, 0, ACT_LINEAR, true, UNROLL_NONE},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -113,7 +125,7 @@ static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
 static IrOp make_op(int k, const Data *d, const Target *t) {
     const Case *c = &cases[k];
     IrOp op = {.kind = c->kind, .kh = c->kh, .kw = c->kw, .sh = c->sh, .sw = c->sw, .dh = c->dh, .dw = c->dw,
-               .act = c->act, .alpha = 0.01f};
+               .act = c->act, .alpha = 0.01f, .unroll = c->unroll};
     op.in_shape = c->kind == IR_DENSE ? shape_vector(c->ic) : shape_image(c->ih, c->iw, c->ic);
     op.out_shape = c->kind == IR_DENSE ? shape_vector(c->f) : shape_image(out_h(c), out_w(c), c->f);
     op.weight = (Tensor){.data = d->weight, .count = weight_count(c)};
@@ -126,10 +138,30 @@ static IrOp make_op(int k, const Data *d, const Target *t) {
     return op;
 }
 
-static void write_floats(FILE *f, const char *decl, const float *v, long long n) {
-    fprintf(f, "%s[%lld] = {", decl, n);
+static void write_float_list(FILE *f, const float *v, long long n) {
+    fprintf(f, "{");
     for (long long i = 0; i < n; i++)
         fprintf(f, "%s%.9g", i == 0 ? "\n    " : i % 8 ? ", " : ",\n    ", (double)v[i]);
+    fprintf(f, "}");
+}
+
+static void write_floats(FILE *f, const char *decl, const float *v, long long n) {
+    fprintf(f, "%s[%lld] = ", decl, n);
+    write_float_list(f, v, n);
+    fprintf(f, ";\n");
+}
+
+/* A kernel reads a large array as NAME.f (a union member, as emit_c.c
+ * declares it) and a small one as NAME. */
+static void write_array(FILE *f, const IrOp *op, int i) {
+    const char *symbol = ir_array_symbol(op, i);
+    size_t len = strlen(symbol);
+    if (len < 2 || strcmp(symbol + len - 2, ".f")) {
+        write_floats(f, arena_printf("static const float %s", symbol), op->arrays[i].data, op->arrays[i].count);
+        return;
+    }
+    fprintf(f, "static const union { float f[%lld]; } %.*s = {", op->arrays[i].count, (int)(len - 2), symbol);
+    write_float_list(f, op->arrays[i].data, op->arrays[i].count);
     fprintf(f, "};\n");
 }
 
@@ -137,8 +169,7 @@ static void write_case(FILE *f, int k, const Target *t) {
     Data d = case_data(k);
     IrOp op = make_op(k, &d, t);
     for (int i = 0; i < op.narrays; i++)
-        write_floats(f, arena_printf("static const float %s", ir_array_symbol(&op, i)), op.arrays[i].data,
-                     op.arrays[i].count);
+        write_array(f, &op, i);
     write_floats(f, arena_printf("static const float case%d_input", k), d.input, in_count(&cases[k]));
     fprintf(f, "static void case%d(const float *restrict in, float *restrict out) {\n", k);
     Emitter e = {.out = f, .indent = 1, .line_start = true};

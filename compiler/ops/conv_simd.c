@@ -101,11 +101,16 @@ const char *simd_act_expr(ActKind act, float alpha, const char *x) {
     unreachable();
 }
 
+static SimdBlocks conv_blocks(const IrOp *op, const ConvTile *t) {
+    long long taps = (long long)op->kh * op->kw * op->in_shape.c;
+    return (SimdBlocks){op->out_shape.c, t->lanes, t->nb, t->bw, taps * t->bw};
+}
+
 /* Offset of channel j (relative to a block-aligned sub-block start) in the
  * packed weights: whole blocks of BW channels, then the place in a block. */
 static long long packed_offset(const IrOp *op, const ConvTile *t, int j) {
-    long long block = (long long)op->kh * op->kw * op->in_shape.c * t->bw;
-    return (j / t->bw) * block + j % t->bw;
+    SimdBlocks b = conv_blocks(op, t);
+    return simd_packed_offset(&b, j);
 }
 
 static void emit_tile_init(Emitter *e, const IrOp *op, int nb, int px, int tail, int lanes) {
@@ -144,43 +149,97 @@ static void emit_tile_step(Emitter *e, const IrOp *op, const ConvTile *t, int nb
     }
 }
 
+/* The reduction of a tile is up to three nested loops over the taps: ky,
+ * then kx, then the input channel j; with dilation 1 the KW*Cin values of a
+ * kernel row are contiguous in input and weights, so kx and j merge into one
+ * loop j < KW*Cin.  Each level moves the input by `xstride` floats and the
+ * packed weights by `wstride`. */
+typedef struct TapLevel {
+    const char *var;
+    int n, xstride;
+    long long wstride;
+} TapLevel;
+
+static int tap_levels(const IrOp *op, const ConvTile *t, TapLevel lv[3]) {
+    int c = op->in_shape.c, row = op->in_shape.w * c;
+    lv[0] = (TapLevel){"ky", op->kh, op->dh * row, (long long)op->kw * c * t->bw};
+    if (op->dw == 1) {
+        lv[1] = (TapLevel){"j", op->kw * c, 1, t->bw};
+        return 2;
+    }
+    lv[1] = (TapLevel){"kx", op->kw, op->dw * c, (long long)c * t->bw};
+    lv[2] = (TapLevel){"j", c, 1, t->bw};
+    return 3;
+}
+
 /* A short kernel row (first layers: KW*Cin = 3 or 9) is unrolled with
  * constant offsets: no loop overhead between the few fmas per output.  The
  * ky loop stays rolled, which keeps gcc from hoisting every weight load out
  * of the pixel loop (that spills on AVX-512). */
 #define UNROLL_MAX_STEPS 16
 
-static void emit_kernel_row_unrolled(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px) {
-    for (int j = 0; j < op->kw * op->in_shape.c; j++) {
+/* The first level unrolled with constant offsets (nlv: none).  --unroll=none
+ * unrolls nothing but the tile, auto a short innermost loop, full every
+ * level inside SIMD_FULL_UNROLL_MAX_STEPS steps. */
+static int first_unrolled_level(const IrOp *op, const TapLevel *lv, int nlv) {
+    if (op->unroll == UNROLL_NONE)
+        return nlv;
+    if (op->unroll == UNROLL_AUTO)
+        return lv[nlv - 1].n <= UNROLL_MAX_STEPS ? nlv - 1 : nlv;
+    long long steps = 1;
+    int u = nlv;
+    while (u > 0 && steps * lv[u - 1].n <= SIMD_FULL_UNROLL_MAX_STEPS)
+        steps *= lv[--u].n;
+    return u;
+}
+
+/* Every step of levels lv[0..nlv) with constant offsets from xp and wp. */
+static void emit_unrolled_steps(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px,
+                                const TapLevel *lv, int nlv, const char *xp, const char *wp) {
+    long long steps = 1;
+    for (int i = 0; i < nlv; i++)
+        steps *= lv[i].n;
+    for (long long s = 0; s < steps; s++) {
+        long long rest = s, xoff = 0, woff = 0;
+        for (int i = nlv - 1; i >= 0; i--) {
+            xoff += rest % lv[i].n * lv[i].xstride;
+            woff += rest % lv[i].n * lv[i].wstride;
+            rest /= lv[i].n;
+        }
         emit(e, "{\n");
-        emit_tile_step(e, op, t, nb, px, arena_printf("(xk + %d)", j), arena_printf("(wk + %d)", j * t->bw));
+        emit_tile_step(e, op, t, nb, px, arena_printf("(%s + %lld)", xp, xoff), arena_printf("(%s + %lld)", wp, woff));
         emit(e, "}\n");
     }
 }
 
-static void emit_tile_reduction(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px) {
-    int c = op->in_shape.c, row = op->in_shape.w * c;
-    emit(e, "cnnc_v x;\n");
-    emit(e, "for (int ky = 0; ky < %d; ky++) {\n", op->kh);
-    if (op->dw == 1) {
-        emit(e, "const float *xk = x0 + ky * %d, *wk = w + ky * %d;\n", op->dh * row, op->kw * c * t->bw);
-        if (op->kw * c <= UNROLL_MAX_STEPS) {
-            emit_kernel_row_unrolled(e, op, t, nb, px);
-        } else {
-            emit(e, "for (int j = 0; j < %d; j++) {\n", op->kw * c);
-            emit_tile_step(e, op, t, nb, px, "(xk + j)", arena_printf("(wk + j * %d)", t->bw));
-            emit(e, "}\n");
-        }
+/* Loops over levels [level, u), then the unrolled levels [u, nlv).  The
+ * innermost rolled loop indexes from its parent's pointers directly. */
+static void emit_tap_levels(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px, const TapLevel *lv,
+                            int nlv, int u, int level, const char *xp, const char *wp) {
+    if (level == u) {
+        emit_unrolled_steps(e, op, t, nb, px, lv + u, nlv - u, xp, wp);
+        return;
+    }
+    const TapLevel *l = &lv[level];
+    emit(e, "for (int %s = 0; %s < %d; %s++) {\n", l->var, l->var, l->n, l->var);
+    if (level + 1 == nlv) {
+        const char *xs = l->xstride == 1 ? arena_printf("(%s + %s)", xp, l->var)
+                                         : arena_printf("(%s + %s * %d)", xp, l->var, l->xstride);
+        emit_tile_step(e, op, t, nb, px, xs, arena_printf("(%s + %s * %lld)", wp, l->var, l->wstride));
     } else {
-        emit(e, "for (int kx = 0; kx < %d; kx++) {\n", op->kw);
-        emit(e, "const float *xk = x0 + ky * %d + kx * %d, *wk = w + (ky * %d + kx) * %d;\n",
-             op->dh * row, op->dw * c, op->kw, c * t->bw);
-        emit(e, "for (int j = 0; j < %d; j++) {\n", c);
-        emit_tile_step(e, op, t, nb, px, "(xk + j)", arena_printf("(wk + j * %d)", t->bw));
-        emit(e, "}\n");
-        emit(e, "}\n");
+        const char *xk = level ? arena_printf("xk%d", level) : "xk", *wk = level ? arena_printf("wk%d", level) : "wk";
+        emit(e, "const float *%s = %s + %s * %d, *%s = %s + %s * %lld;\n", xk, xp, l->var, l->xstride, wk, wp,
+             l->var, l->wstride);
+        emit_tap_levels(e, op, t, nb, px, lv, nlv, u, level + 1, xk, wk);
     }
     emit(e, "}\n");
+}
+
+static void emit_tile_reduction(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px) {
+    TapLevel lv[3];
+    int nlv = tap_levels(op, t, lv);
+    emit(e, "cnnc_v x;\n");
+    emit_tap_levels(e, op, t, nb, px, lv, nlv, first_unrolled_level(op, lv, nlv), 0, "x0", "w");
 }
 
 static void emit_tile_store(Emitter *e, const IrOp *op, int nb, int px, int tail, int lanes) {
@@ -206,7 +265,8 @@ static void emit_tile(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int
 
 /* The output row split into tiles of at most t->px pixels, as even as
  * possible: `na` tiles of `pxa` pixels, then tiles of pxa-1. */
-static void emit_row_tiles(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int tail) {
+static void emit_row_tiles(Emitter *e, const IrOp *op, const void *tile, int nb, int tail) {
+    const ConvTile *t = tile;
     int ow = op->out_shape.w;
     if (t->rows > 1) {   /* one tile of whole rows */
         emit(e, "{\n");
@@ -228,25 +288,26 @@ static void emit_row_tiles(Emitter *e, const IrOp *op, const ConvTile *t, int nb
     emit(e, "}\n");
 }
 
-/* Full sub-blocks of NB vectors, then the rest (ending in a tail vector
- * when F is not a multiple of L). */
-static void emit_channel_blocks(Emitter *e, const IrOp *op, const ConvTile *t) {
-    int f = op->out_shape.c, lanes = t->lanes;
-    int full_vecs = f / lanes, tail = f % lanes;
-    int nsub = full_vecs / t->nb, rest = full_vecs % t->nb + (tail ? 1 : 0);
+long long simd_packed_offset(const SimdBlocks *b, int j) {
+    return (j / b->bw) * b->block_floats + j % b->bw;
+}
+
+void simd_emit_channel_blocks(Emitter *e, const IrOp *op, const SimdBlocks *b, SimdBlockEmitter *emit_block,
+                              const void *tile) {
+    int lanes = b->lanes, full_vecs = b->channels / lanes, tail = b->channels % lanes;
+    int nsub = full_vecs / b->nb, rest = full_vecs % b->nb + (tail ? 1 : 0);
     const char *w = ir_array_symbol(op, 0);
     if (nsub) {
-        emit(e, "for (int f0 = 0; f0 < %d; f0 += %d) {\n", nsub * t->nb * lanes, t->nb * lanes);
-        emit(e, "const float *w = %s + (f0 / %d) * %lld + f0 %% %d;\n", w, t->bw, packed_offset(op, t, t->bw),
-             t->bw);
-        emit_row_tiles(e, op, t, t->nb, 0);
+        emit(e, "for (int f0 = 0; f0 < %d; f0 += %d) {\n", nsub * b->nb * lanes, b->nb * lanes);
+        emit(e, "const float *w = %s + (f0 / %d) * %lld + f0 %% %d;\n", w, b->bw, b->block_floats, b->bw);
+        emit_block(e, op, tile, b->nb, 0);
         emit(e, "}\n");
     }
     if (rest) {
         emit(e, "{\n");
-        emit(e, "const int f0 = %d;\n", nsub * t->nb * lanes);
-        emit(e, "const float *w = %s + %lld;\n", w, packed_offset(op, t, nsub * t->nb * lanes));
-        emit_row_tiles(e, op, t, rest, tail);
+        emit(e, "const int f0 = %d;\n", nsub * b->nb * lanes);
+        emit(e, "const float *w = %s + %lld;\n", w, simd_packed_offset(b, nsub * b->nb * lanes));
+        emit_block(e, op, tile, rest, tail);
         emit(e, "}\n");
     }
 }
@@ -254,7 +315,8 @@ static void emit_channel_blocks(Emitter *e, const IrOp *op, const ConvTile *t) {
 static void emit_output_rows(Emitter *e, const IrOp *op, const ConvTile *t) {
     emit(e, "const float *row = in + oy * %d;\n", op->sh * op->in_shape.w * op->in_shape.c);
     emit(e, "float *orow = out + oy * %d;\n", op->out_shape.w * op->out_shape.c);
-    emit_channel_blocks(e, op, t);
+    SimdBlocks b = conv_blocks(op, t);
+    simd_emit_channel_blocks(e, op, &b, emit_row_tiles, t);
 }
 
 /* Rows in steps of t->rows (1 unless the output is narrow), then the rows

@@ -54,35 +54,50 @@ static void dense_simd_pack(IrOp *op) {
         op->arrays[op->narrays++] = (IrArray){"bias", op->bias.data, op->bias.count};
 }
 
-/* Offset of output j (relative to a sub-block start) in the packed weights. */
-static long long packed_offset(const IrOp *op, const DenseTile *t, int j) {
-    return (long long)(j / t->bw) * op->in_shape.c * t->bw + j % t->bw;
+static SimdBlocks dense_blocks(const IrOp *op, const DenseTile *t) {
+    return (SimdBlocks){op->out_shape.c, t->lanes, t->nb, t->bw, (long long)op->in_shape.c * t->bw};
 }
 
-/* acc += x[i] * W[i] for one input row, into accumulator set `set`. */
-static void emit_row_step(Emitter *e, const IrOp *op, const DenseTile *t, int nb, char set, int di) {
-    emit(e, "x = cnnc_vbcast(in[i + %d]);", di);
+/* Offset of output j (relative to a sub-block start) in the packed weights. */
+static long long packed_offset(const IrOp *op, const DenseTile *t, int j) {
+    SimdBlocks b = dense_blocks(op, t);
+    return simd_packed_offset(&b, j);
+}
+
+/* acc += x[i] * W[i] for input row `i` (a C expression), into accumulator
+ * set `set`. */
+static void emit_row_step(Emitter *e, const IrOp *op, const DenseTile *t, int nb, char set, const char *i) {
+    emit(e, "x = cnnc_vbcast(in[%s]);", i);
     for (int v = 0; v < nb; v++)
-        emit(e, " %c%d = cnnc_vfma(x, cnnc_vload(w + (i + %d) * %d + %lld), %c%d);", set, v, di, t->bw,
+        emit(e, " %c%d = cnnc_vfma(x, cnnc_vload(w + (%s) * %d + %lld), %c%d);", set, v, i, t->bw,
              packed_offset(op, t, v * t->lanes), set, v);
     emit(e, "\n");
 }
 
-static void emit_sub_block_reduction(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
+/* --unroll=full: every input row with a constant index, the sets alternating. */
+static void emit_rows_unrolled(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
+    for (int i = 0; i < op->in_shape.c; i++)
+        emit_row_step(e, op, t, nb, i % 2 ? 'b' : 'a', arena_printf("%d", i));
+}
+
+static void emit_rows_rolled(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
     int n = op->in_shape.c;
+    emit(e, "for (int i = 0; i < %d; i += 2) {\n", n / 2 * 2);
+    emit_row_step(e, op, t, nb, 'a', "i + 0");
+    emit_row_step(e, op, t, nb, 'b', "i + 1");
+    emit(e, "}\n");
+    if (n % 2)
+        emit_row_step(e, op, t, nb, 'a', arena_printf("%d", n - 1));
+}
+
+static void emit_sub_block_reduction(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
     for (int v = 0; v < nb; v++)
         emit(e, "cnnc_v a%d = cnnc_vzero(), b%d = cnnc_vzero();\n", v, v);
     emit(e, "cnnc_v x;\n");
-    emit(e, "for (int i = 0; i < %d; i += 2) {\n", n / 2 * 2);
-    emit_row_step(e, op, t, nb, 'a', 0);
-    emit_row_step(e, op, t, nb, 'b', 1);
-    emit(e, "}\n");
-    if (n % 2) {
-        emit(e, "{\n");
-        emit(e, "const int i = %d;\n", n - 1);
-        emit_row_step(e, op, t, nb, 'a', 0);
-        emit(e, "}\n");
-    }
+    if (op->unroll == UNROLL_FULL && op->in_shape.c <= SIMD_FULL_UNROLL_MAX_STEPS)
+        emit_rows_unrolled(e, op, t, nb);
+    else
+        emit_rows_rolled(e, op, t, nb);
 }
 
 static void emit_sub_block_store(Emitter *e, const IrOp *op, int nb, int tail, int lanes) {
@@ -102,33 +117,16 @@ static void emit_sub_block_store(Emitter *e, const IrOp *op, int nb, int tail, i
     }
 }
 
-static void emit_sub_block(Emitter *e, const IrOp *op, const DenseTile *t, int nb, int tail) {
+static void emit_sub_block(Emitter *e, const IrOp *op, const void *tile, int nb, int tail) {
+    const DenseTile *t = tile;
     emit_sub_block_reduction(e, op, t, nb);
     emit_sub_block_store(e, op, nb, tail, t->lanes);
 }
 
-/* Full sub-blocks of NB vectors, then the rest (ending in a tail vector when
- * the output count is not a multiple of L). */
 static void emit_dense_for_tile(Emitter *e, const IrOp *op, const DenseTile *t) {
-    int m = op->out_shape.c, lanes = t->lanes;
-    int full_vecs = m / lanes, tail = m % lanes;
-    int nsub = full_vecs / t->nb, rest = full_vecs % t->nb + (tail ? 1 : 0);
-    const char *w = ir_array_symbol(op, 0);
-    emit(e, "/* %d vectors of %d outputs at a time; weights in blocks of %d */\n", t->nb, lanes, t->bw);
-    if (nsub) {
-        emit(e, "for (int f0 = 0; f0 < %d; f0 += %d) {\n", nsub * t->nb * lanes, t->nb * lanes);
-        emit(e, "const float *w = %s + (f0 / %d) * %lld + f0 %% %d;\n", w, t->bw, packed_offset(op, t, t->bw),
-             t->bw);
-        emit_sub_block(e, op, t, t->nb, 0);
-        emit(e, "}\n");
-    }
-    if (rest) {
-        emit(e, "{\n");
-        emit(e, "const int f0 = %d;\n", nsub * t->nb * lanes);
-        emit(e, "const float *w = %s + %lld;\n", w, packed_offset(op, t, nsub * t->nb * lanes));
-        emit_sub_block(e, op, t, rest, tail);
-        emit(e, "}\n");
-    }
+    emit(e, "/* %d vectors of %d outputs at a time; weights in blocks of %d */\n", t->nb, t->lanes, t->bw);
+    SimdBlocks b = dense_blocks(op, t);
+    simd_emit_channel_blocks(e, op, &b, emit_sub_block, t);
 }
 
 static void dense_simd_emit_body(Emitter *e, const IrOp *op) {

@@ -15,4 +15,25 @@ int simd_register_count(const Target *t);
 /* `cnnc_vrelu(x)` etc.: the fused activation around a vector expression. */
 const char *simd_act_expr(ActKind act, float alpha, const char *x);
 
+/* How a kernel cuts its output channels (conv filters, dense outputs) into
+ * sub-blocks of NB vectors of L lanes, over weights packed in blocks of BW
+ * channels of block_floats floats each. */
+typedef struct SimdBlocks {
+    int channels, lanes, nb, bw;
+    long long block_floats;
+} SimdBlocks;
+/* Emits the code for one sub-block of `nb` vectors starting at channel f0
+ * (a C variable), reading packed weights from `w` (a C pointer); the last
+ * vector holds only `tail` channels when tail > 0.  `tile` is the caller's. */
+typedef void SimdBlockEmitter(Emitter *e, const IrOp *op, const void *tile, int nb, int tail);
+/* Offset of channel j (from a block-aligned start) in the packed weights. */
+long long simd_packed_offset(const SimdBlocks *b, int j);
+/* Full sub-blocks of NB vectors in a loop over f0, then the rest (ending in
+ * a tail vector when the channel count is not a multiple of L). */
+void simd_emit_channel_blocks(Emitter *e, const IrOp *op, const SimdBlocks *b, SimdBlockEmitter *emit_block,
+                              const void *tile);
+/* Steps of a reduction that --unroll=full unrolls with constant offsets,
+ * at most, per tile body (beyond it the outer loops stay rolled). */
+#define SIMD_FULL_UNROLL_MAX_STEPS 2048
+
 #endif
