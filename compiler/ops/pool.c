@@ -38,7 +38,7 @@ static void emit_pool(Emitter *e, const IrOp *op, bool is_max) {
     emit(e, "for (int y = ya; y < yb; y++) {\nfor (int x = xa; x < xb; x++) {\n");
     emit(e, "const float *p = in + (y * %d + x) * %d;\n", in.w, in.c);
     emit(e, "for (int c = 0; c < %d; c++) {\n", in.c);
-    emit(e, is_max ? "o[c] = (p[c] > o[c] || p[c] != p[c]) ? p[c] : o[c];\n}\n}\n}\n" : "o[c] += p[c];\n}\n}\n}\n");
+    emit(e, "%s\n}\n}\n}\n", is_max ? "o[c] = (p[c] > o[c] || p[c] != p[c]) ? p[c] : o[c];" : "o[c] += p[c];");
     if (!is_max) {
         if (op->count_pad || !pool_padded(op))
             emit(e, "const float count = %d.0f;\n", op->kh * op->kw);
