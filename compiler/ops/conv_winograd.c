@@ -71,8 +71,10 @@ typedef struct Wino {
     WinoTile tile;
 } Wino;
 
-/* Scratch for a block (V and M) is kept near this size so it stays in L2. */
-#define BLOCK_BUDGET_FLOATS (96 * 1024)
+/* Scratch for a block (V and M) is kept under 192 KB so it stays in L2
+ * (any size from 96 KB to 1.5 MB measured within noise on the policy net;
+ * flowers conv2/conv3 were 5-10% slower at 768 KB and 1.5 MB). */
+#define BLOCK_BUDGET_FLOATS (48 * 1024)
 
 static int round_up(int n, int to) { return (n + to - 1) / to * to; }
 static int min_int(int a, int b) { return a < b ? a : b; }
@@ -474,6 +476,32 @@ const KernelEmitter *conv_winograd_kernel_any(const IrOp *op, const Target *t) {
     return NULL;
 }
 
+/* Costs in units of one vector fma of the direct kernel (which runs near
+ * the fma peak), measured per tile on AVX-512 and AVX2: transforming one
+ * vector of input channels ~400, one vector of output channels ~350 (loads,
+ * stores and the ~12 six-term combinations).  The GEMM runs at the fma peak
+ * only with enough independent accumulators: 2 fma ports x 4 cycles of
+ * latency.  Winograd must come out clearly cheaper, the estimate is rough. */
+#define INPUT_TRANSFORM_COST 400.0
+#define OUTPUT_TRANSFORM_COST 350.0
+#define CHAINS_FOR_PEAK 8.0
+#define REQUIRED_GAIN 0.8
+
+/* Estimated Winograd cost / direct cost for this op on this target (`auto`
+ * is estimated as AVX-512: the packing's lane count). */
+static double winograd_cost_ratio(const IrOp *op, const Target *t) {
+    int lanes = t->lanes ? t->lanes : PAD_TO, c = op->in_shape.c, f = op->out_shape.c;
+    WinoPlan p = wino_plan(op);
+    WinoTile tile = wino_tile(op, lanes, t->lanes ? simd_register_count(t) : 32, t->lanes ? t->fma : true);
+    double cvec = (c + lanes - 1) / lanes, fvec = (f + lanes - 1) / lanes;
+    double chains = tile.nb * min_int(tile.px, block_tiles(&p));
+    double gemm_rate = chains < CHAINS_FOR_PEAK ? chains / CHAINS_FOR_PEAK : 1.0;
+    double per_tile = POINTS * c * fvec / gemm_rate + cvec * INPUT_TRANSFORM_COST + fvec * OUTPUT_TRANSFORM_COST;
+    double direct = (double)op->out_shape.h * op->out_shape.w * 9 * c * fvec;
+    return (double)p.th * p.tw * per_tile / direct;
+}
+
 const KernelEmitter *conv_winograd_kernel(const IrOp *op, const Target *t) {
-    return conv_winograd_kernel_any(op, t);
+    const KernelEmitter *k = conv_winograd_kernel_any(op, t);
+    return k && winograd_cost_ratio(op, t) < REQUIRED_GAIN ? k : NULL;
 }
