@@ -153,7 +153,7 @@ static void emit_frontmatter(const Ir *ir, const EmitOptions *opts, Emitter *e) 
  * `{ uint64_t bits[W]; float f[N]; }` initialized through its words, two
  * floats per little-endian word in hex, and read through .f (C11 allows
  * reading a union member other than the one last stored).  gcc -O2 compiles
- * such words about 3x faster, in 40% of the memory, than decimal literals
+ * such words 2.4x faster, in 40% of the memory, than decimal literals
  * (docs/decisions/codesize.md).  Smaller arrays, every bias and the weights
  * of the small examples a learner reads, stay decimal.  --decimal-weights
  * keeps large arrays a union with only the float member, so the symbols
