@@ -29,13 +29,17 @@ static double act_at(const Act *a, int y, int x, int c) {
 
 /* ------------------------------------------------------------ activations */
 
+/* NaN in, NaN out, as in torch: each test is written so that a NaN, which
+ * compares false, falls through to x (relu is `x < 0 ? 0 : x`, not
+ * `x > 0 ? x : 0`); leaky_relu's alpha*x, sigmoid and tanh carry it anyway.
+ * ±inf take the limits: relu6(inf) = 6, sigmoid(-inf) = 0, tanh(inf) = 1. */
 static double activate(ActKind k, double x, double alpha) {
     switch (k) {
     case ACT_LINEAR:
     case ACT_SOFTMAX: /* not elementwise: see softmax_groups */
         return x;
     case ACT_RELU:
-        return x > 0 ? x : 0;
+        return x < 0 ? 0 : x;
     case ACT_RELU6:
         return x < 0 ? 0 : x > 6 ? 6 : x;
     case ACT_LEAKY_RELU:
@@ -49,7 +53,9 @@ static double activate(ActKind k, double x, double alpha) {
 }
 
 /* Softmax over each run of `group` consecutive values: the whole vector, or
- * the channels of one position of an H-W-C image. */
+ * the channels of one position of an H-W-C image.  As in torch, a NaN or a
+ * +inf makes its whole group NaN (through exp(NaN) and inf - inf, though
+ * fmax skips a NaN) and a -inf becomes 0. */
 static void softmax_groups(double *v, long long n, int group) {
     for (long long g = 0; g < n; g += group) {
         double max = v[g], sum = 0;

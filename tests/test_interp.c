@@ -314,6 +314,66 @@ Test(interp, softmax_layer_on_vector_and_on_channels) {
     expect_values(out, (const double[]){0.25, 0.75, 0.5, 0.5}, 4);
 }
 
+/* NaN and ±inf through every activation, as torch gives them (torch 1.13,
+ * float64: torch.relu, F.relu6, F.leaky_relu(x, 0.25), torch.sigmoid,
+ * torch.tanh, torch.softmax).  NaN in is NaN out everywhere. */
+static const float special_in[7] = {NAN, INFINITY, -INFINITY, -0.0f, 1.5f, -1.5f, 7};
+static const double torch_special[5][7] = {
+    {NAN, INFINITY, 0, -0.0, 1.5, 0, 7},                                    /* relu */
+    {NAN, 6, 0, -0.0, 1.5, 0, 6},                                           /* relu6 */
+    {NAN, INFINITY, -INFINITY, -0.0, 1.5, -0.375, 7},                       /* leaky_relu 0.25 */
+    {NAN, 1, 0, 0.5, 0.8175744761936437, 0.18242552380635635, 0.9990889488055994}, /* sigmoid */
+    {NAN, 1, -1, -0.0, 0.9051482536448664, -0.9051482536448664, 0.9999983369439447}, /* tanh */
+};
+
+/* Like expect_values, where NaN must match NaN and an infinity itself. */
+static void expect_special(const float *got, const double *want, int n, const char *what) {
+    for (int i = 0; i < n; i++) {
+        bool ok = isnan(want[i]) ? isnan(got[i])
+                  : isinf(want[i]) ? got[i] == want[i]
+                                   : fabs(got[i] - want[i]) <= 1e-6 * fmax(1, fabs(want[i]));
+        cr_expect(ok, "%s, element %d: got %.9g, want %.9g", what, i, got[i], want[i]);
+    }
+}
+
+Test(interp, activations_propagate_nan_and_saturate_at_inf) {
+    const LayerKind layers[5] = {LAYER_RELU, LAYER_RELU6, LAYER_LEAKY_RELU, LAYER_SIGMOID, LAYER_TANH};
+    const ActKind acts[5] = {ACT_RELU, ACT_RELU6, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH};
+    const float one[1] = {1};
+    float out[7];
+    for (int a = 0; a < 5; a++) {
+        Layer l = same_shape(layers[a], shape_vector(7));
+        l.alpha = 0.25f;
+        run_one(l.in, l, special_in, out);
+        expect_special(out, torch_special[a], 7, layer_kind_name(layers[a]));
+        /* fused into a 1x1 conv with weight 1: the pre-activation is the input */
+        Layer c = conv(shape_image(1, 7, 1), 1, 1, 1, 1, 1, no_pad, one, NULL);
+        c.act = acts[a];
+        c.alpha = 0.25f;
+        run_one(c.in, c, special_in, out);
+        expect_special(out, torch_special[a], 7, layer_kind_name(layers[a]));
+    }
+}
+
+/* torch.softmax: a NaN or a +inf in a group makes the whole group NaN
+ * (exp(NaN), inf - inf); a -inf there is just a 0 (exp(-inf)). */
+Test(interp, softmax_propagates_nan_and_inf) {
+    const float rows[9] = {1, NAN, 2, 1, -INFINITY, 2, INFINITY, 0, 0};
+    const double want[9] = {NAN, NAN, NAN, 0.26894142136999516, 0, 0.7310585786300049, NAN, NAN, NAN};
+    float out[9];
+    Layer l = same_shape(LAYER_SOFTMAX, shape_image(1, 3, 3)); /* over the channels of 3 positions */
+    run_one(l.in, l, rows, out);
+    expect_special(out, want, 9, "softmax per position");
+    for (int r = 0; r < 3; r++) {
+        l = same_shape(LAYER_SOFTMAX, shape_vector(3));
+        run_one(l.in, l, rows + 3 * r, out);
+        expect_special(out, want + 3 * r, 3, "softmax of a vector");
+    }
+    const float all_minus_inf[3] = {-INFINITY, -INFINITY, -INFINITY};
+    run_one(l.in, l, all_minus_inf, out);
+    expect_special(out, (const double[]){NAN, NAN, NAN}, 3, "softmax of -inf -inf -inf");
+}
+
 Test(interp, batchnorm_per_channel) {
     Layer l = same_shape(LAYER_BATCHNORM, shape_image(1, 2, 2));
     l.epsilon = 1;
