@@ -7,17 +7,28 @@
  * there) — so a SIMD target and the scalar runtime agree to an ulp or so:
  *   exp      clamp to [-104, 89], n = round(x*log2 e), r = x - n*LN2_HI -
  *            n*LN2_LO, 1 + r + r^2*P(r), times 2^(n1) * 2^(n-n1), n1 = round(n/2);
- *   tanh     x + x^3*Q(x^2) below |x| = 0.625, else 1 - 2/(exp(2|x|)+1) with
- *            |x| clamped to 10; the sign of x put back;
+ *   tanh     unlike cnnc_rt.h, one rational function x*P(x^2)/Q(x^2) on x
+ *            clamped to +-9 (Eigen's fit; error <= 3.3e-7 absolute and
+ *            relative, measured over [-20, 20] in steps of 1e-5), about
+ *            three times cheaper than the exp form (LeNet is tanh-bound);
  *   sigmoid  e = exp(-|x|), d = 1 + e, then e/d for x < 0 and 1/d otherwise.
  * The round-to-nearest instruction replaces the scalar magic-number trick
  * (same result for every |n| < 2^22).
+ *
+ * NaN in, NaN out, as in torch, at no cost: every clamp and activation puts
+ * the value that may be NaN SECOND in cnnc_vmax/cnnc_vmin (a constant
+ * first).  x86 maxps/minps return their second operand when either is NaN,
+ * the scalar reference is `a > b ? a : b` / `a < b ? a : b` (the same rule)
+ * and NEON's vmaxq/vminq return NaN anyway; so cnnc_vmax(zero, x) is x for a
+ * NaN x on every ISA, where cnnc_vmax(x, zero) would be 0 on x86.  ±inf meet
+ * the clamps and give exp(+inf) = inf, exp(-inf) = 0, tanh(±inf) = ±1,
+ * sigmoid(±inf) = 1 / 0.
  */
 #ifndef CNNC_SIMD_MATH_H
 #define CNNC_SIMD_MATH_H
 
 static inline cnnc_v cnnc_vexp(cnnc_v x) {
-    x = cnnc_vmin(cnnc_vmax(x, cnnc_vbcast(-104.0f)), cnnc_vbcast(89.0f));
+    x = cnnc_vmin(cnnc_vbcast(89.0f), cnnc_vmax(cnnc_vbcast(-104.0f), x)); /* NaN kept: see above */
     cnnc_v n = cnnc_vround(cnnc_vmul(x, cnnc_vbcast(1.44269504088896341f)));
     cnnc_v r = cnnc_vsub(x, cnnc_vmul(n, cnnc_vbcast(0.693359375f)));
     r = cnnc_vsub(r, cnnc_vmul(n, cnnc_vbcast(-2.12194440e-4f)));
@@ -32,24 +43,27 @@ static inline cnnc_v cnnc_vexp(cnnc_v x) {
     return cnnc_vmul(cnnc_vmul(p, cnnc_vpow2i(n1)), cnnc_vpow2i(cnnc_vsub(n, n1)));
 }
 
-static inline cnnc_v cnnc_vtanh_small(cnnc_v x) {
-    cnnc_v z = cnnc_vmul(x, x);
-    cnnc_v q = cnnc_vbcast(-5.70498872745e-3f);
-    q = cnnc_vfma(q, z, cnnc_vbcast(2.06390887954e-2f));
-    q = cnnc_vfma(q, z, cnnc_vbcast(-5.37397155531e-2f));
-    q = cnnc_vfma(q, z, cnnc_vbcast(1.33314422036e-1f));
-    q = cnnc_vfma(q, z, cnnc_vbcast(-3.33332819422e-1f));
-    return cnnc_vfma(cnnc_vmul(q, z), x, x);
-}
-
+/* tanh as one rational function, x*P(x^2)/Q(x^2) (Eigen's float tanh
+ * coefficients) on x clamped to +-9, where the fit reaches 1: 10 fmas and a
+ * division, against an exp, a division and a second polynomial for the exp
+ * form.  The result is clamped to [-1, 1] (tanh(+-inf) = +-1).  Both clamps
+ * take the possibly-NaN value second, so a NaN goes through. */
 static inline cnnc_v cnnc_vtanh(cnnc_v x) {
-    cnnc_v one = cnnc_vbcast(1.0f);
-    cnnc_v ax = cnnc_vabs(x);
-    cnnc_v clamped = cnnc_vmin(ax, cnnc_vbcast(10.0f));
-    cnnc_v e2x = cnnc_vexp(cnnc_vadd(clamped, clamped));
-    cnnc_v large = cnnc_vsub(one, cnnc_vdiv(cnnc_vbcast(2.0f), cnnc_vadd(e2x, one)));
-    cnnc_v y = cnnc_vsel_lt(ax, cnnc_vbcast(0.625f), cnnc_vtanh_small(ax), large);
-    return cnnc_vcopysign(y, x);
+    x = cnnc_vmin(cnnc_vbcast(9.0f), cnnc_vmax(cnnc_vbcast(-9.0f), x));
+    cnnc_v z = cnnc_vmul(x, x);
+    cnnc_v p = cnnc_vbcast(-2.76076847742355e-16f);
+    p = cnnc_vfma(p, z, cnnc_vbcast(2.00018790482477e-13f));
+    p = cnnc_vfma(p, z, cnnc_vbcast(-8.60467152213735e-11f));
+    p = cnnc_vfma(p, z, cnnc_vbcast(5.12229709037114e-08f));
+    p = cnnc_vfma(p, z, cnnc_vbcast(1.48572235717979e-05f));
+    p = cnnc_vfma(p, z, cnnc_vbcast(6.37261928875436e-04f));
+    p = cnnc_vfma(p, z, cnnc_vbcast(4.89352455891786e-03f));
+    cnnc_v q = cnnc_vbcast(1.19825839466702e-06f);
+    q = cnnc_vfma(q, z, cnnc_vbcast(1.18534705686654e-04f));
+    q = cnnc_vfma(q, z, cnnc_vbcast(2.26843463243900e-03f));
+    q = cnnc_vfma(q, z, cnnc_vbcast(4.89352518554385e-03f));
+    cnnc_v y = cnnc_vdiv(cnnc_vmul(x, p), q);
+    return cnnc_vmin(cnnc_vbcast(1.0f), cnnc_vmax(cnnc_vbcast(-1.0f), y));
 }
 
 static inline cnnc_v cnnc_vsigmoid(cnnc_v x) {
@@ -58,16 +72,16 @@ static inline cnnc_v cnnc_vsigmoid(cnnc_v x) {
     return cnnc_vsel_lt(x, cnnc_vzero(), cnnc_vdiv(e, d), cnnc_vdiv(cnnc_vbcast(1.0f), d));
 }
 
-/* Fused activations the kernels apply at store. */
-static inline cnnc_v cnnc_vrelu(cnnc_v x) { return cnnc_vmax(x, cnnc_vzero()); }
+/* Fused activations the kernels apply at store; NaN passes (x goes second). */
+static inline cnnc_v cnnc_vrelu(cnnc_v x) { return cnnc_vmax(cnnc_vzero(), x); }
 
 static inline cnnc_v cnnc_vrelu6(cnnc_v x) {
-    return cnnc_vmin(cnnc_vmax(x, cnnc_vzero()), cnnc_vbcast(6.0f));
+    return cnnc_vmin(cnnc_vbcast(6.0f), cnnc_vmax(cnnc_vzero(), x));
 }
 
 /* x if x > 0 else alpha*x, for any alpha: max(x,0) + alpha*min(x,0). */
 static inline cnnc_v cnnc_vleaky_relu(cnnc_v x, float alpha) {
-    return cnnc_vfma(cnnc_vmin(x, cnnc_vzero()), cnnc_vbcast(alpha), cnnc_vmax(x, cnnc_vzero()));
+    return cnnc_vfma(cnnc_vmin(cnnc_vzero(), x), cnnc_vbcast(alpha), cnnc_vmax(cnnc_vzero(), x));
 }
 
 #endif

@@ -17,10 +17,14 @@ static void pack_affine(IrOp *op) {
     op->narrays = 2;
 }
 
+/* NaN in, NaN out, as in torch: a NaN compares false, so every test is
+ * written to fall through to x (relu is `x < 0 ? 0 : x`; that also keeps -0
+ * as torch.relu does).  The runtime's sigmoid and tanh pass NaN and saturate
+ * at ±inf. */
 void emit_act_statement(Emitter *e, ActKind act, float alpha, const char *x) {
     switch (act) {
     case ACT_LINEAR: break;
-    case ACT_RELU: emit(e, "%s = %s > 0.0f ? %s : 0.0f;\n", x, x, x); break;
+    case ACT_RELU: emit(e, "%s = %s < 0.0f ? 0.0f : %s;\n", x, x, x); break;
     case ACT_RELU6: emit(e, "%s = %s < 0.0f ? 0.0f : %s > 6.0f ? 6.0f : %s;\n", x, x, x, x); break;
     case ACT_LEAKY_RELU: emit(e, "%s = %s > 0.0f ? %s : %.9gf * %s;\n", x, x, x, (double)alpha, x); break;
     case ACT_SIGMOID: emit(e, "%s = cnnc_sigmoidf(%s);\n", x, x); break;

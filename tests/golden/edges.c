@@ -85,7 +85,7 @@ static void edges_edge_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_
                 }
             }
             for (int f = 0; f < 1; f++) {
-                o[f] = o[f] > 0.0f ? o[f] : 0.0f;
+                o[f] = o[f] < 0.0f ? 0.0f : o[f];
             }
         }
     }

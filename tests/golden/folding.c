@@ -60,7 +60,7 @@ static void t_c1_conv3x3_4x4x3(const float *CNNC_RESTRICT in, float *CNNC_RESTRI
                 }
             }
             for (int f = 0; f < 3; f++) {
-                o[f] = o[f] > 0.0f ? o[f] : 0.0f;
+                o[f] = o[f] < 0.0f ? 0.0f : o[f];
             }
         }
     }

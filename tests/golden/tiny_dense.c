@@ -25,7 +25,7 @@ static void t_fc_dense_3x2(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT o
             acc += in[i] * w[i];
         }
         acc += t_fc_bias[o];
-        acc = acc > 0.0f ? acc : 0.0f;
+        acc = acc < 0.0f ? 0.0f : acc;
         out[o] = acc;
     }
 }
