@@ -576,6 +576,11 @@ void emit_act_statement(Emitter *e, ActKind act, float alpha, const char *x);
  * Called only for targets with lanes != 1. */
 const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t);
 const KernelEmitter *dense_simd_kernel(const IrOp *op, const Target *t);
+/* Conv + pool fusion: whether this conv's SIMD kernel on t can apply the
+ * pool at store (lower.c then records the pool in the conv's fused[]), and
+ * the pool so fused into a conv op, or NULL. */
+bool conv_simd_fuses_pool(const IrOp *conv, const Layer *pool, const Target *t);
+const Layer *conv_fused_pool(const IrOp *op);
 /* ops/conv_winograd.c: Winograd F(4x4,3x3) for a 3x3 stride-1 conv where
  * its cost model says it pays on this target, else NULL (then
  * conv_simd_kernel); the _any form skips the cost model (tests). */

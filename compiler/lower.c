@@ -21,6 +21,7 @@
 
 typedef struct Lowering {
     const Model *m;
+    const Target *target; /* for kernel-dependent fusion (conv + pool) */
     VEC(IrOp) ops;
     VEC(IrBuf) bufs;
     int cur;              /* buffer holding the value so far */
@@ -207,7 +208,21 @@ static void lower_dense(Lowering *lw, const Layer *l) {
     add_activation(lw, last_op(lw), l);
 }
 
+/* A pool right after a conv whose SIMD kernel pools in registers becomes
+ * part of that op: the conv writes the pooled shape. */
+static bool fuse_pool_into_conv(Lowering *lw, const Layer *l) {
+    IrOp *prev = last_op(lw);
+    if (!prev || prev->kind != IR_CONV || prev->out != lw->cur || !conv_simd_fuses_pool(prev, l, lw->target))
+        return false;
+    prev->out_shape = lw->shape = l->out;
+    lw->bufs.items[prev->out].floats = shape_count(l->out);
+    note_fused(prev, l);
+    return true;
+}
+
 static void lower_pool(Lowering *lw, const Layer *l, IrOpKind kind) {
+    if (fuse_pool_into_conv(lw, l))
+        return;
     IrOp *op = add_op(lw, kind, l, l->out);
     op->kh = l->kh, op->kw = l->kw, op->sh = l->sh, op->sw = l->sw;
     op->pad_top = l->pad_top, op->pad_bottom = l->pad_bottom;
@@ -215,8 +230,10 @@ static void lower_pool(Lowering *lw, const Layer *l, IrOpKind kind) {
     op->count_pad = l->count_pad;
 }
 
+/* A conv or dense whose output is still its own (not pooled): activations
+ * and batchnorm fold into it. */
 static bool is_conv_or_dense(const IrOp *op) {
-    return op && (op->kind == IR_CONV || op->kind == IR_DENSE);
+    return op && (op->kind == IR_CONV || op->kind == IR_DENSE) && !conv_fused_pool(op);
 }
 
 /* relu, sigmoid, ...: fused into a preceding conv/dense when possible. */
@@ -343,7 +360,7 @@ static const KernelEmitter *scalar_kernel(IrOpKind k) {
  * fallback. */
 static const KernelEmitter *choose_kernel(const IrOp *op, const Target *t) {
     const KernelEmitter *k = NULL;
-    if (t && t->lanes != 1 && op->kind == IR_CONV)
+    if (t && t->lanes != 1 && op->kind == IR_CONV && !conv_fused_pool(op))
         k = conv_winograd_kernel(op, t);
     if (t && t->lanes != 1 && op->kind == IR_CONV && !k)
         k = conv_simd_kernel(op, t);
@@ -400,7 +417,7 @@ static void add_scratch_buffers(Lowering *lw, Ir *ir) {
 }
 
 Ir *lower_model(const Model *m, const EmitOptions *opts) {
-    Lowering lw = {.m = m};
+    Lowering lw = {.m = m, .target = opts ? opts->target : NULL};
     lower_input(&lw);
     for (int i = 0; i < m->nlayers; i++)
         lower_layer(&lw, &m->layers[i], i);

@@ -71,6 +71,17 @@ static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) {
     return _mm256_or_ps(_mm256_andnot_ps(sign, mag), _mm256_and_ps(sign, sgn));
 }
 
+/* The even and the odd elements of the 16-lane concatenation a:b: shuffle
+ * within 128-bit halves, then put the 64-bit quarters in order. */
+static inline cnnc_v cnnc_veven(cnnc_v a, cnnc_v b) {
+    __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+static inline cnnc_v cnnc_vodd(cnnc_v a, cnnc_v b) {
+    __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
 #include "cnnc_simd_math.h"
 
 #endif

@@ -64,6 +64,16 @@ static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) {
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(cnnc_vabs(mag)), sign));
 }
 
+/* The even and the odd elements of the 32-lane concatenation a:b. */
+static inline cnnc_v cnnc_veven(cnnc_v a, cnnc_v b) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(a, even, b);
+}
+static inline cnnc_v cnnc_vodd(cnnc_v a, cnnc_v b) {
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_permutex2var_ps(a, odd, b);
+}
+
 #include "cnnc_simd_math.h"
 
 #endif

@@ -59,6 +59,10 @@ static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) {
     return vbslq_f32(vdupq_n_u32(0x80000000u), sgn, vabsq_f32(mag));
 }
 
+/* The even and the odd elements of the 8-lane concatenation a:b. */
+static inline cnnc_v cnnc_veven(cnnc_v a, cnnc_v b) { return vuzp1q_f32(a, b); }
+static inline cnnc_v cnnc_vodd(cnnc_v a, cnnc_v b) { return vuzp2q_f32(a, b); }
+
 #include "cnnc_simd_math.h"
 
 #endif

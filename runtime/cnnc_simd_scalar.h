@@ -4,7 +4,7 @@
  * vector type cnnc_v of CNNC_LANES floats: load/store (aligned, unaligned
  * and exact tails of n < CNNC_LANES floats that touch no memory past n),
  * broadcast, fma, add/sub/mul/div, max/min, zero, horizontal sum, round,
- * 2^n, and exp/sigmoid/tanh (cnnc_simd_math.h).  This header is the
+ * 2^n, even/odd deinterleave, and exp/sigmoid/tanh (cnnc_simd_math.h).  This header is the
  * one-lane version every other ISA (sse4, avx2, avx512, neon) is tested
  * against.  No FMA instruction is assumed: cnnc_vfma is a*b + c rounded
  * twice, like the sse4 target.
@@ -56,6 +56,11 @@ static inline cnnc_v cnnc_vsel_lt(cnnc_v a, cnnc_v b, cnnc_v t, cnnc_v f) { retu
 static inline cnnc_v cnnc_vabs(cnnc_v x) { return fabsf(x); }
 /* |mag| with the sign of sgn. */
 static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) { return copysignf(mag, sgn); }
+
+/* The even and the odd elements of the 2L-lane concatenation a:b, in order
+ * (pairs of neighbours, for 2-wide pooling); with one lane, a and b. */
+static inline cnnc_v cnnc_veven(cnnc_v a, cnnc_v b) { (void)b; return a; }
+static inline cnnc_v cnnc_vodd(cnnc_v a, cnnc_v b) { (void)a; return b; }
 
 #include "cnnc_simd_math.h"
 

@@ -87,6 +87,10 @@ static inline cnnc_v cnnc_vcopysign(cnnc_v mag, cnnc_v sgn) {
     return _mm_or_ps(_mm_andnot_ps(sign, mag), _mm_and_ps(sign, sgn));
 }
 
+/* The even and the odd elements of the 8-lane concatenation a:b (SSE1). */
+static inline cnnc_v cnnc_veven(cnnc_v a, cnnc_v b) { return _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)); }
+static inline cnnc_v cnnc_vodd(cnnc_v a, cnnc_v b) { return _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)); }
+
 #include "cnnc_simd_math.h"
 
 #endif

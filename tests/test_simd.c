@@ -23,6 +23,8 @@
 #define RUNTIME_DIR "../runtime"
 #define WORK_DIR "/tmp"
 
+typedef enum { NO_POOL, MAX_POOL, AVG_POOL } PoolKind;
+
 typedef struct Case {
     IrOpKind kind;
     int ih, iw, ic, f;      /* input H-W-C (dense: ic inputs), outputs */
@@ -30,40 +32,52 @@ typedef struct Case {
     ActKind act;
     bool bias;
     UnrollMode unroll;      /* AUTO unless the case says */
+    PoolKind pool;          /* a 2x2 stride-2 pool fused into the conv */
 } Case;
 
 static const Case cases[] = {
-    {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},       /* MNIST first layer */
-    {IR_CONV, 13, 13, 32, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},      /* MNIST conv2 */
-    {IR_CONV, 21, 21, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},      /* policy, padded 19x19 */
-    {IR_CONV, 17, 19, 3, 10, 3, 3, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_AUTO},     /* RGB, tail of 10 */
-    {IR_CONV, 15, 14, 5, 17, 3, 2, 2, 2, 1, 1, ACT_SIGMOID, true, UNROLL_AUTO},    /* stride 2, odd F */
-    {IR_CONV, 16, 16, 7, 20, 3, 3, 1, 1, 2, 2, ACT_TANH, false, UNROLL_AUTO},      /* dilation 2 */
-    {IR_CONV, 9, 11, 16, 24, 1, 1, 1, 1, 1, 1, ACT_LEAKY_RELU, true, UNROLL_AUTO}, /* 1x1 */
-    {IR_CONV, 12, 10, 6, 1, 5, 3, 1, 2, 2, 1, ACT_RELU6, true, UNROLL_AUTO},       /* F=1, mixed */
-    {IR_CONV, 10, 10, 9, 72, 2, 2, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},       /* 4.5 AVX-512 vectors */
-    {IR_CONV, 5, 5, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO},        /* 3x3 out: 2-row tiles */
-    {IR_CONV, 9, 5, 3, 20, 3, 2, 2, 2, 1, 1, ACT_LINEAR, true, UNROLL_AUTO},       /* 2 wide, stride 2 */
-    {IR_DENSE, 1, 1, 1600, 64, 0, 0, 0, 0, 0, 0, ACT_RELU, true, UNROLL_AUTO},     /* MNIST fc1 */
-    {IR_DENSE, 1, 1, 64, 10, 0, 0, 0, 0, 0, 0, ACT_LINEAR, true, UNROLL_AUTO},     /* classifier */
-    {IR_DENSE, 1, 1, 37, 83, 0, 0, 0, 0, 0, 0, ACT_TANH, false, UNROLL_AUTO},      /* odd in, tails */
-    {IR_DENSE, 1, 1, 5, 3, 0, 0, 0, 0, 0, 0, ACT_SIGMOID, true, UNROLL_AUTO},      /* tiny */
+    {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO, NO_POOL},       /* MNIST first layer */
+    {IR_CONV, 13, 13, 32, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO, NO_POOL},      /* MNIST conv2 */
+    {IR_CONV, 21, 21, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO, NO_POOL},      /* policy, padded 19x19 */
+    {IR_CONV, 17, 19, 3, 10, 3, 3, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_AUTO, NO_POOL},     /* RGB, tail of 10 */
+    {IR_CONV, 15, 14, 5, 17, 3, 2, 2, 2, 1, 1, ACT_SIGMOID, true, UNROLL_AUTO, NO_POOL},    /* stride 2, odd F */
+    {IR_CONV, 16, 16, 7, 20, 3, 3, 1, 1, 2, 2, ACT_TANH, false, UNROLL_AUTO, NO_POOL},      /* dilation 2 */
+    {IR_CONV, 9, 11, 16, 24, 1, 1, 1, 1, 1, 1, ACT_LEAKY_RELU, true, UNROLL_AUTO, NO_POOL}, /* 1x1 */
+    {IR_CONV, 12, 10, 6, 1, 5, 3, 1, 2, 2, 1, ACT_RELU6, true, UNROLL_AUTO, NO_POOL},       /* F=1, mixed */
+    {IR_CONV, 10, 10, 9, 72, 2, 2, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO, NO_POOL},       /* 4.5 AVX-512 vectors */
+    {IR_CONV, 5, 5, 64, 64, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO, NO_POOL},        /* 3x3 out: 2-row tiles */
+    {IR_CONV, 9, 5, 3, 20, 3, 2, 2, 2, 1, 1, ACT_LINEAR, true, UNROLL_AUTO, NO_POOL},       /* 2 wide, stride 2 */
+    {IR_DENSE, 1, 1, 1600, 64, 0, 0, 0, 0, 0, 0, ACT_RELU, true, UNROLL_AUTO, NO_POOL},     /* MNIST fc1 */
+    {IR_DENSE, 1, 1, 64, 10, 0, 0, 0, 0, 0, 0, ACT_LINEAR, true, UNROLL_AUTO, NO_POOL},     /* classifier */
+    {IR_DENSE, 1, 1, 37, 83, 0, 0, 0, 0, 0, 0, ACT_TANH, false, UNROLL_AUTO, NO_POOL},      /* odd in, tails */
+    {IR_DENSE, 1, 1, 5, 3, 0, 0, 0, 0, 0, 0, ACT_SIGMOID, true, UNROLL_AUTO, NO_POOL},      /* tiny */
     /* --unroll=full: whole reductions with constant offsets (dilated: three
      * levels), a reduction past the step cap (2400 steps: the ky loop is
      * kept), dense rows. */
-    {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_FULL},
-    {IR_CONV, 16, 16, 7, 20, 3, 3, 1, 1, 2, 2, ACT_TANH, false, UNROLL_FULL},
-    {IR_CONV, 403, 4, 2, 5, 400, 3, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_FULL},
-    {IR_DENSE, 1, 1, 37, 83, 0, 0, 0, 0, 0, 0, ACT_TANH, false, UNROLL_FULL},
+    {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_FULL, NO_POOL},
+    {IR_CONV, 16, 16, 7, 20, 3, 3, 1, 1, 2, 2, ACT_TANH, false, UNROLL_FULL, NO_POOL},
+    {IR_CONV, 403, 4, 2, 5, 400, 3, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_FULL, NO_POOL},
+    {IR_DENSE, 1, 1, 37, 83, 0, 0, 0, 0, 0, 0, ACT_TANH, false, UNROLL_FULL, NO_POOL},
     /* --unroll=none: rolled loops, the register tile kept. */
-    {IR_CONV, 17, 19, 3, 10, 3, 3, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_NONE},
-    {IR_CONV, 15, 14, 5, 17, 3, 2, 2, 2, 1, 1, ACT_SIGMOID, true, UNROLL_NONE},
-    {IR_DENSE, 1, 1, 64, 10, 0, 0, 0, 0, 0, 0, ACT_LINEAR, true, UNROLL_NONE},
+    {IR_CONV, 17, 19, 3, 10, 3, 3, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_NONE, NO_POOL},
+    {IR_CONV, 15, 14, 5, 17, 3, 2, 2, 2, 1, 1, ACT_SIGMOID, true, UNROLL_NONE, NO_POOL},
+    {IR_DENSE, 1, 1, 64, 10, 0, 0, 0, 0, 0, 0, ACT_LINEAR, true, UNROLL_NONE, NO_POOL},
+    /* One input channel, few filters: vectors of pixels (conv_pixels.c),
+     * with and without a fused pool, odd widths (tail vectors), odd conv
+     * outputs (the pool drops the last row and column). */
+    {IR_CONV, 32, 32, 1, 6, 5, 5, 1, 1, 1, 1, ACT_TANH, true, UNROLL_AUTO, AVG_POOL},  /* LeNet c1 + s2 */
+    {IR_CONV, 20, 23, 1, 1, 3, 3, 2, 1, 1, 1, ACT_LINEAR, true, UNROLL_AUTO, NO_POOL}, /* edge filter */
+    {IR_CONV, 17, 19, 1, 8, 3, 3, 1, 1, 2, 2, ACT_RELU, true, UNROLL_AUTO, MAX_POOL},  /* dilated, 13x15 */
+    {IR_CONV, 40, 41, 1, 3, 2, 3, 1, 1, 1, 1, ACT_SIGMOID, false, UNROLL_AUTO, AVG_POOL},
+    {IR_CONV, 14, 12, 1, 5, 3, 3, 1, 1, 1, 1, ACT_TANH, true, UNROLL_FULL, MAX_POOL},
+    {IR_CONV, 14, 30, 1, 4, 5, 3, 1, 1, 1, 1, ACT_RELU6, true, UNROLL_NONE, NO_POOL},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
-static int out_h(const Case *c) { return c->kind == IR_DENSE ? 1 : (c->ih - c->dh * (c->kh - 1) - 1) / c->sh + 1; }
-static int out_w(const Case *c) { return c->kind == IR_DENSE ? 1 : (c->iw - c->dw * (c->kw - 1) - 1) / c->sw + 1; }
+static int conv_h(const Case *c) { return c->kind == IR_DENSE ? 1 : (c->ih - c->dh * (c->kh - 1) - 1) / c->sh + 1; }
+static int conv_w(const Case *c) { return c->kind == IR_DENSE ? 1 : (c->iw - c->dw * (c->kw - 1) - 1) / c->sw + 1; }
+static int out_h(const Case *c) { return c->pool ? conv_h(c) / 2 : conv_h(c); }
+static int out_w(const Case *c) { return c->pool ? conv_w(c) / 2 : conv_w(c); }
 static long long in_count(const Case *c) { return (long long)c->ih * c->iw * c->ic; }
 static long long out_count(const Case *c) { return (long long)out_h(c) * out_w(c) * c->f; }
 
@@ -108,7 +122,7 @@ static double act_ref(ActKind act, double x) {
 }
 
 /* The layer in double, canonical weights [KH][KW][Cin][F] (dense [in][out]). */
-static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
+static double conv_reference(const Case *c, const Data *d, int oy, int ox, int f) {
     double s = c->bias ? d->bias[f] : 0.0;
     int kh = c->kind == IR_DENSE ? 1 : c->kh, kw = c->kind == IR_DENSE ? 1 : c->kw;
     for (int ky = 0; ky < kh; ky++)
@@ -122,6 +136,20 @@ static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
     return act_ref(c->act, s);
 }
 
+/* The conv, then the fused 2x2 stride-2 pool if the case has one. */
+static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
+    if (!c->pool)
+        return conv_reference(c, d, oy, ox, f);
+    double sum = 0, max = -INFINITY;
+    for (int dy = 0; dy < 2; dy++)
+        for (int dx = 0; dx < 2; dx++) {
+            double v = conv_reference(c, d, 2 * oy + dy, 2 * ox + dx, f);
+            sum += v;
+            max = v > max ? v : max;
+        }
+    return c->pool == MAX_POOL ? max : sum / 4;
+}
+
 static IrOp make_op(int k, const Data *d, const Target *t) {
     const Case *c = &cases[k];
     IrOp op = {.kind = c->kind, .kh = c->kh, .kw = c->kw, .sh = c->sh, .sw = c->sw, .dh = c->dh, .dw = c->dw,
@@ -129,6 +157,12 @@ static IrOp make_op(int k, const Data *d, const Target *t) {
     op.in_shape = c->kind == IR_DENSE ? shape_vector(c->ic) : shape_image(c->ih, c->iw, c->ic);
     op.out_shape = c->kind == IR_DENSE ? shape_vector(c->f) : shape_image(out_h(c), out_w(c), c->f);
     op.weight = (Tensor){.data = d->weight, .count = weight_count(c)};
+    if (c->pool) {
+        Layer *pool = arena_alloc(sizeof *pool);
+        *pool = (Layer){.kind = c->pool == MAX_POOL ? LAYER_MAXPOOL : LAYER_AVGPOOL, .kh = 2, .kw = 2, .sh = 2, .sw = 2};
+        cr_assert(conv_simd_fuses_pool(&op, pool, t), "case %d: %s does not fuse the pool", k, t->name);
+        op.fused[op.nfused++] = pool;
+    }
     if (c->bias)
         op.bias = (Tensor){.data = d->bias, .count = c->f};
     op.kernel = c->kind == IR_DENSE ? dense_simd_kernel(&op, t) : conv_simd_kernel(&op, t);

@@ -372,14 +372,28 @@ static const KernelEmitter conv_simd_kernels[] = {
 };
 
 /* Any conv on an unpadded (or PAD-op padded) input with a per-channel bias;
- * a per-position bias or a fused softmax stays with the scalar kernel. */
+ * a per-position bias or a fused softmax stays with the scalar kernel.  A
+ * single-channel input with few filters goes to the pixel-vectorized kernel
+ * (conv_pixels.c), the only one that applies a fused pool. */
 const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t) {
     if (op->per_position_bias || op->act == ACT_SOFTMAX)
         return NULL;
     if (op->pad_top || op->pad_bottom || op->pad_left || op->pad_right)
         return NULL;
+    if (conv_pixels_applies(op))
+        return conv_pixels_kernel(t);
+    if (conv_fused_pool(op))
+        die("pool fused into a conv no SIMD kernel pools");
     for (size_t i = 0; i < sizeof conv_simd_kernels / sizeof conv_simd_kernels[0]; i++)
         if (!strcmp(conv_simd_kernels[i].isa, t->name))
             return &conv_simd_kernels[i];
     return NULL;
+}
+
+/* A 2x2 stride-2 unpadded pool after a conv whose kernel on this target
+ * (conv_pixels.c) pools in registers. */
+bool conv_simd_fuses_pool(const IrOp *conv, const Layer *pool, const Target *t) {
+    bool pool_2x2 = pool->kh == 2 && pool->kw == 2 && pool->sh == 2 && pool->sw == 2 && !pool->pad_top &&
+                    !pool->pad_bottom && !pool->pad_left && !pool->pad_right;
+    return pool_2x2 && t && t->lanes != 1 && conv_simd_kernel(conv, t) && conv_pixels_applies(conv);
 }

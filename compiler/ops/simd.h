@@ -36,4 +36,8 @@ void simd_emit_channel_blocks(Emitter *e, const IrOp *op, const SimdBlocks *b, S
  * at most, per tile body (beyond it the outer loops stay rolled). */
 #define SIMD_FULL_UNROLL_MAX_STEPS 2048
 
+/* A conv the pixel-vectorized kernel takes (one input channel, few filters). */
+bool conv_pixels_applies(const IrOp *op);
+const KernelEmitter *conv_pixels_kernel(const Target *t);
+
 #endif
