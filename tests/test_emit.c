@@ -727,6 +727,43 @@ Test(emit, unroll_budget_rolls_only_oversized_auto_functions) {
     run(arena_printf("rm -rf %s", dir));
 }
 
+/* The function (from its comment to its closing brace) that starts at or
+ * after *at; advances *at past it.  NULL when there are no more. */
+static const char *next_function(const char **at, size_t *len) {
+    const char *sig = strstr(*at, "\nstatic void ");
+    if (!sig)
+        return NULL;
+    const char *start = sig;
+    while (start > *at && strncmp(start, "\n/* ", 4))
+        start--;
+    const char *end = strstr(sig, "\n}\n");
+    *len = (size_t)(end - start);
+    *at = end + 3;
+    return start + 1;
+}
+
+/* Real layers, the MNIST example for avx512: under --unroll=auto a function
+ * over the budget says in its comment that its loops were kept rolled. */
+Test(emit, unroll_budget_on_example_model) {
+    diag_reset();
+    Model *m = check_program(parse_program(srcfile_load("../examples/mnist.cnn")), true);
+    cr_assert_eq(diag_error_count(), 0);
+    EmitOptions opts = options("avx512", false);
+    char *text;
+    size_t text_len, len;
+    FILE *c = open_memstream(&text, &text_len), *h = fopen("/dev/null", "w");
+    emit_c(lower_and_plan(m, "avx512"), &opts, c, h);
+    fclose(c), fclose(h);
+    int functions = 0;
+    for (const char *at = text, *f; (f = next_function(&at, &len)); functions++) {
+        const char *comment = arena_printf("%.*s", (int)(strchr(f, '\n') - f), f);
+        bool rolled = strstr(comment, "loops kept rolled") != NULL;
+        cr_assert(len <= 32768 || rolled, "%zu bytes, not rolled: %.200s", len, f);
+    }
+    cr_assert_geq(functions, 7);
+    free(text);
+}
+
 /* ------------------------------------------------------- the command line */
 
 /* Compiles `text` with the built cnnc and `cnnc_flags` into dir/model.c
