@@ -107,10 +107,9 @@ def first_line(cmd):
         return "n/a"
 
 
-def machine_lines():
+def machine_lines(commit):
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), platform.processor())
-    commit = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
     return [f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
             f"cnnc at commit {commit}",
             f"- CPU: {cpu} ({os.cpu_count()} cores); load average at the end "
@@ -154,7 +153,7 @@ def goal_lines(rows):
     return out
 
 
-def write_report(rows, path):
+def write_report(rows, path, commit):
     lines = ["# Code size and compile cost of cnnc's output", "",
              "Written by `/usr/bin/python3 bench/codesize.py` (not part of CI). Per example "
              "model, target and `--unroll` mode: the generated `.c` (lines, bytes), `gcc -O2` "
@@ -162,7 +161,7 @@ def write_report(rows, path):
              "text+data. *rolled* counts functions that `--unroll=auto`'s code-size budget "
              "emitted with rolled loops. Method and decisions: "
              "[docs/decisions/codesize.md](../docs/decisions/codesize.md).", "",
-             *machine_lines(), "", "## Goal: every model under 20 s and 1 GB with gcc -O2", "",
+             *machine_lines(commit), "", "## Goal: every model under 20 s and 1 GB with gcc -O2", "",
              "Worst case over the five targets with the default `--unroll=auto` (CPU seconds "
              "judge the goal: wall time depends on what else the machine runs).", "",
              *goal_lines(rows), "", "## Every row", "", *table_lines(rows), ""]
@@ -181,6 +180,7 @@ def main():
     models = args.models.split(",")
     cnnc = args.cnnc or build_cnnc()
     ensure_weights(models)
+    commit = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
     rows = []
     with tempfile.TemporaryDirectory(prefix="cnnc_codesize_") as workdir:
         for m in models:
@@ -190,7 +190,7 @@ def main():
                     r = rows[-1]
                     print(f"{m:8} {t:7} {u:5} {r['bytes']:>11,} B  gcc {fmt_compile(r['gcc'])}",
                           flush=True)
-                    write_report(rows, args.out)
+                    write_report(rows, args.out, commit)
     return 0
 
 
