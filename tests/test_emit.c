@@ -596,18 +596,19 @@ Test(emit, small_arrays_decimal_large_arrays_packed) {
     free(small.c), free(small.h), free(large.c), free(large.h);
 }
 
-/* 1025 values (odd: the last word is padded) starting with negative zero,
- * denormals, the float extremes, ending with a denormal. */
+/* 1025 values (odd: the last word is padded): -0, the smallest positive
+ * denormal, the largest negative denormal, FLT_MIN, +-FLT_MAX, 1/3, random
+ * values, and a negative denormal last.  bits gets their bit patterns. */
 static float *special_weights(uint32_t *bits) {
     static const uint32_t head[] = {0x80000000u, 0x00000001u, 0x807fffffu, 0x00800000u,
                                     0x7f7fffffu, 0xff7fffffu, 0x3eaaaaabu};
+    const uint32_t last = 0x80000003u;
     float *w = arena_alloc(1025 * sizeof *w);
-    for (int i = 0; i < 1025; i++) {
-        float v = (float)next_random();
-        memcpy(&bits[i], &v, sizeof v);
-        bits[i] = i < 7 ? head[i] : i == 1024 ? 0x80000003u : bits[i];
-        memcpy(&w[i], &bits[i], sizeof v);
-    }
+    for (int i = 0; i < 1025; i++)
+        w[i] = (float)next_random();
+    memcpy(w, head, sizeof head);
+    memcpy(&w[1024], &last, sizeof last);
+    memcpy(bits, w, 1025 * sizeof *w);
     return w;
 }
 
