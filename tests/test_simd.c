@@ -71,6 +71,12 @@ static const Case cases[] = {
     {IR_CONV, 40, 41, 1, 3, 2, 3, 1, 1, 1, 1, ACT_SIGMOID, false, UNROLL_AUTO, AVG_POOL},
     {IR_CONV, 14, 12, 1, 5, 3, 3, 1, 1, 1, 1, ACT_TANH, true, UNROLL_FULL, MAX_POOL},
     {IR_CONV, 14, 30, 1, 4, 5, 3, 1, 1, 1, 1, ACT_RELU6, true, UNROLL_NONE, NO_POOL},
+    /* Vectors of channels with the pool fused: 2-row tiles pooled at store. */
+    {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO, MAX_POOL},  /* MNIST conv1 */
+    {IR_CONV, 14, 14, 6, 16, 5, 5, 1, 1, 1, 1, ACT_TANH, true, UNROLL_AUTO, AVG_POOL},  /* LeNet c3 + s4 */
+    {IR_CONV, 19, 16, 3, 20, 3, 2, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_AUTO, AVG_POOL},/* odd 17x15, tail */
+    {IR_CONV, 13, 13, 9, 40, 2, 2, 2, 2, 1, 1, ACT_RELU, false, UNROLL_FULL, MAX_POOL},
+    {IR_CONV, 12, 15, 5, 24, 3, 3, 1, 1, 1, 1, ACT_SIGMOID, true, UNROLL_NONE, AVG_POOL},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 

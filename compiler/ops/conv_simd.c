@@ -31,7 +31,10 @@ typedef struct ConvTile {
     int nb;      /* vectors of output channels per sub-block */
     int px;      /* most output pixels per tile */
     int bw;      /* packed block width in channels */
-    int rows;    /* output rows one tile spans (narrow outputs), else 1 */
+    int rows;    /* output rows one tile spans (narrow outputs, pooling), else 1 */
+    int cols;    /* columns of the tile body being emitted (pixel p is at
+                    row p / cols, column p % cols of the tile) */
+    const Layer *pool;   /* a fused 2x2 pool: 2-row tiles, pooled at store */
 } ConvTile;
 
 const Target *simd_kernel_target(const IrOp *op) {
@@ -60,6 +63,9 @@ static ConvTile tile_for(const IrOp *op, int lanes, int regs, bool fma, bool aut
     t.px = px > 8 ? 8 : px;
     t.bw = auto_bw ? 16 : t.nb * lanes;
     t.rows = op->out_shape.w * 2 <= t.px ? t.px / op->out_shape.w : 1;
+    t.pool = conv_fused_pool(op);
+    if (t.pool)
+        t.rows = 2;
     return t;
 }
 
@@ -128,11 +134,9 @@ static void emit_tile_init(Emitter *e, const IrOp *op, int nb, int px, int tail,
     }
 }
 
-/* Input offset of pixel p of a tile: along the row, or for a tile spanning
- * several rows (t->rows > 1, whole rows) row by row. */
+/* Input offset of pixel p of a tile: row by row, t->cols to a row. */
 static int input_offset(const IrOp *op, const ConvTile *t, int p) {
-    int ow = t->rows > 1 ? op->out_shape.w : p + 1;
-    return (p / ow) * op->sh * op->in_shape.w * op->in_shape.c + (p % ow) * op->sw * op->in_shape.c;
+    return (p / t->cols) * op->sh * op->in_shape.w * op->in_shape.c + (p % t->cols) * op->sw * op->in_shape.c;
 }
 
 /* One step of the reduction: NB weight vectors, then per pixel a broadcast
@@ -254,38 +258,77 @@ static void emit_tile_store(Emitter *e, const IrOp *op, int nb, int px, int tail
         }
 }
 
-/* PX pixels from `ox` times NB channel vectors from `f0`. */
-static void emit_tile(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px, int tail) {
-    emit(e, "const float *x0 = row + ox * %d;\n", op->sw * op->in_shape.c);
-    emit(e, "float *o = orow + ox * %d + f0;\n", op->out_shape.c);
-    emit_tile_init(e, op, nb, px, tail, t->lanes);
-    emit_tile_reduction(e, op, t, nb, px);
-    emit_tile_store(e, op, nb, px, tail, t->lanes);
+/* The fused 2x2 pool: per pooled column j and vector v, the activated
+ * accumulators of conv columns 2j, 2j+1 in both rows combined (max, or a
+ * sum scaled by 1/4). */
+static void emit_pooled_store(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int tail) {
+    bool is_max = t->pool->kind == LAYER_MAXPOOL;
+    for (int j = 0; j < t->cols / 2; j++)
+        for (int v = 0; v < nb; v++) {
+            const char *val = NULL;
+            for (int q = 0; q < 2; q++)
+                for (int dx = 0; dx < 2; dx++) {
+                    const char *y = simd_act_expr(op->act, op->alpha, arena_printf("a%d_%d", q * t->cols + 2 * j + dx, v));
+                    val = !val ? y : arena_printf("%s(%s, %s)", is_max ? "cnnc_vmax" : "cnnc_vadd", val, y);
+                }
+            if (!is_max)
+                val = arena_printf("cnnc_vmul(%s, cnnc_vbcast(0.25f))", val);
+            int off = j * op->out_shape.c + v * t->lanes;
+            if (tail && v == nb - 1)
+                emit(e, "cnnc_vstore_tail(o + %d, %s, %d);\n", off, val, tail);
+            else
+                emit(e, "cnnc_vstore(o + %d, %s);\n", off, val);
+        }
 }
 
-/* The output row split into tiles of at most t->px pixels, as even as
- * possible: `na` tiles of `pxa` pixels, then tiles of pxa-1. */
-static void emit_row_tiles(Emitter *e, const IrOp *op, const void *tile, int nb, int tail) {
-    const ConvTile *t = tile;
-    int ow = op->out_shape.w;
-    if (t->rows > 1) {   /* one tile of whole rows */
-        emit(e, "{\n");
-        emit(e, "const int ox = 0;\n");
-        emit_tile(e, op, t, nb, t->rows * ow, tail);
-        emit(e, "}\n");
-        return;
-    }
-    int ntiles = (ow + t->px - 1) / t->px;
-    int pxa = (ow + ntiles - 1) / ntiles;
-    int na = ow - ntiles * (pxa - 1);
-    emit(e, "for (int ox = 0; ox < %d; ox += %d) {\n", na * pxa, pxa);
-    emit_tile(e, op, t, nb, pxa, tail);
+/* t->rows x `cols` pixels from `ox` times NB channel vectors from `f0`. */
+static void emit_tile(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int cols, int tail) {
+    ConvTile body = *t;
+    body.cols = cols;
+    int px = body.rows * cols;
+    emit(e, "const float *x0 = row + ox * %d;\n", op->sw * op->in_shape.c);
+    emit(e, "float *o = orow + ox%s * %d + f0;\n", t->pool ? " / 2" : "", op->out_shape.c);
+    emit_tile_init(e, op, nb, px, tail, t->lanes);
+    emit_tile_reduction(e, op, &body, nb, px);
+    if (t->pool)
+        emit_pooled_store(e, op, &body, nb, tail);
+    else
+        emit_tile_store(e, op, nb, px, tail, t->lanes);
+}
+
+/* `n` units of `unit` columns (pooled columns are 2 conv columns) split into
+ * tiles of at most `most` units, as even as possible: `na` tiles of `pxa`
+ * units, then tiles of pxa-1. */
+static void emit_column_tiles(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int tail, int n, int most,
+                              int unit) {
+    int ntiles = (n + most - 1) / most;
+    int pxa = (n + ntiles - 1) / ntiles;
+    int na = n - ntiles * (pxa - 1);
+    emit(e, "for (int ox = 0; ox < %d; ox += %d) {\n", na * pxa * unit, pxa * unit);
+    emit_tile(e, op, t, nb, pxa * unit, tail);
     emit(e, "}\n");
     if (na == ntiles)
         return;
-    emit(e, "for (int ox = %d; ox < %d; ox += %d) {\n", na * pxa, ow, pxa - 1);
-    emit_tile(e, op, t, nb, pxa - 1, tail);
+    emit(e, "for (int ox = %d; ox < %d; ox += %d) {\n", na * pxa * unit, n * unit, (pxa - 1) * unit);
+    emit_tile(e, op, t, nb, (pxa - 1) * unit, tail);
     emit(e, "}\n");
+}
+
+/* The output row(s): pooled columns two conv columns wide; a narrow output
+ * as one tile of whole rows; else tiles of at most t->px pixels. */
+static void emit_row_tiles(Emitter *e, const IrOp *op, const void *tile, int nb, int tail) {
+    const ConvTile *t = tile;
+    int ow = op->out_shape.w;
+    if (t->pool) {
+        emit_column_tiles(e, op, t, nb, tail, ow, t->px / 4 > 1 ? t->px / 4 : 1, 2);
+    } else if (t->rows > 1) {
+        emit(e, "{\n");
+        emit(e, "const int ox = 0;\n");
+        emit_tile(e, op, t, nb, ow, tail);
+        emit(e, "}\n");
+    } else {
+        emit_column_tiles(e, op, t, nb, tail, ow, t->px, 1);
+    }
 }
 
 long long simd_packed_offset(const SimdBlocks *b, int j) {
@@ -314,17 +357,21 @@ void simd_emit_channel_blocks(Emitter *e, const IrOp *op, const SimdBlocks *b, S
 
 static void emit_output_rows(Emitter *e, const IrOp *op, const ConvTile *t) {
     emit(e, "const float *row = in + oy * %d;\n", op->sh * op->in_shape.w * op->in_shape.c);
-    emit(e, "float *orow = out + oy * %d;\n", op->out_shape.w * op->out_shape.c);
+    emit(e, "float *orow = out + oy%s * %d;\n", t->pool ? " / 2" : "", op->out_shape.w * op->out_shape.c);
     SimdBlocks b = conv_blocks(op, t);
     simd_emit_channel_blocks(e, op, &b, emit_row_tiles, t);
 }
 
-/* Rows in steps of t->rows (1 unless the output is narrow), then the rows
- * left over, as a tile of fewer rows. */
+/* Conv rows in steps of t->rows (1 unless the output is narrow or pooled),
+ * then the rows left over, as a tile of fewer rows. */
 static void emit_conv_for_tile(Emitter *e, const IrOp *op, const ConvTile *t) {
-    int oh = op->out_shape.h, step = t->rows, rest = oh % step;
-    emit(e, "/* tile: %d pixels x %d vectors of %d channels; weights in blocks of %d */\n",
-         step > 1 ? step * op->out_shape.w : t->px, t->nb, t->lanes, t->bw);
+    int oh = t->pool ? 2 * op->out_shape.h : op->out_shape.h, step = t->rows, rest = oh % step;
+    if (t->pool)
+        emit(e, "/* tile: 2 rows x %d pixels x %d vectors of %d channels, 2x2 pool at store; weights in "
+                "blocks of %d */\n", 2 * (t->px / 4 > 1 ? t->px / 4 : 1), t->nb, t->lanes, t->bw);
+    else
+        emit(e, "/* tile: %d pixels x %d vectors of %d channels; weights in blocks of %d */\n",
+             step > 1 ? step * op->out_shape.w : t->px, t->nb, t->lanes, t->bw);
     if (oh - rest) {
         emit(e, "for (int oy = 0; oy < %d; oy += %d) {\n", oh - rest, step);
         emit_output_rows(e, op, t);
@@ -382,18 +429,16 @@ const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t) {
         return NULL;
     if (conv_pixels_applies(op))
         return conv_pixels_kernel(t);
-    if (conv_fused_pool(op))
-        die("pool fused into a conv no SIMD kernel pools");
     for (size_t i = 0; i < sizeof conv_simd_kernels / sizeof conv_simd_kernels[0]; i++)
         if (!strcmp(conv_simd_kernels[i].isa, t->name))
             return &conv_simd_kernels[i];
     return NULL;
 }
 
-/* A 2x2 stride-2 unpadded pool after a conv whose kernel on this target
- * (conv_pixels.c) pools in registers. */
+/* A 2x2 stride-2 unpadded pool after a conv that one of the direct kernels
+ * here (both pool in registers) will compute: not one Winograd takes. */
 bool conv_simd_fuses_pool(const IrOp *conv, const Layer *pool, const Target *t) {
     bool pool_2x2 = pool->kh == 2 && pool->kw == 2 && pool->sh == 2 && pool->sw == 2 && !pool->pad_top &&
                     !pool->pad_bottom && !pool->pad_left && !pool->pad_right;
-    return pool_2x2 && t && t->lanes != 1 && conv_simd_kernel(conv, t) && conv_pixels_applies(conv);
+    return pool_2x2 && t && t->lanes != 1 && conv_simd_kernel(conv, t) && !conv_winograd_kernel(conv, t);
 }
