@@ -2,8 +2,11 @@
  *
  * Each function is swept densely and compared with the double-precision libm
  * result; the error is relative where the exact result is a normal float and
- * absolute (one subnormal ulp) below that.  Edge cases are checked exactly. */
+ * absolute (one subnormal ulp) below that.  Edge cases are checked exactly.
+ * NaN and ±inf are checked against torch, for cnnc_rt.h and for the vector
+ * activations of the SIMD vocabulary the C compiler enables (cnnc_simd.h). */
 #include "../runtime/cnnc_rt.h"
+#include "../runtime/cnnc_simd.h" /* SSE2 on plain x86-64, NEON on AArch64 */
 
 #include <criterion/criterion.h>
 #include <float.h>
@@ -160,4 +163,57 @@ Test(runtime, align_and_restrict_macros_compile) {
     float *CNNC_RESTRICT p = w;
     cr_expect_eq((uintptr_t)w % 64, 0);
     cr_expect_eq(p[3], 4.0f);
+}
+
+/* torch.softmax: a NaN or a +inf anywhere makes every output NaN (exp(NaN),
+ * inf - inf); a -inf is a 0; all -inf is NaN (torch 1.13). */
+Test(runtime, softmax_nan_and_inf_as_torch) {
+    const float in[6][3] = {{1, NAN, 2}, {NAN, 1, 2}, {1, INFINITY, 2}, {1, -INFINITY, 2},
+                            {-INFINITY, -INFINITY, -INFINITY}, {INFINITY, -INFINITY, 0}};
+    const double mid[3] = {0.26894142136999516, 0, 0.7310585786300049};
+    for (int r = 0; r < 6; r++) {
+        float y[3];
+        cnnc_softmaxf(in[r], y, 3);
+        for (int i = 0; i < 3; i++) {
+            double want = r == 3 ? mid[i] : NAN;
+            cr_expect(error_against(y[i], want) <= 1e-6, "row %d: y[%d] = %g, torch %g", r, i, y[i], want);
+        }
+    }
+}
+
+/* The special values, and what torch gives for them (float64):
+ * torch.relu, F.relu6, F.leaky_relu(x, 0.25), torch.sigmoid, torch.tanh, exp. */
+static const float special[7] = {NAN, INFINITY, -INFINITY, -0.0f, 1.5f, -1.5f, -100.0f};
+static const double torch_special[6][7] = {
+    {NAN, INFINITY, 0, 0, 1.5, 0, 0},
+    {NAN, 6, 0, 0, 1.5, 0, 0},
+    {NAN, INFINITY, -INFINITY, 0, 1.5, -0.375, -25},
+    {NAN, 1, 0, 0.5, 0.8175744761936437, 0.18242552380635635, 3.7200759760208356e-44},
+    {NAN, 1, -1, 0, 0.9051482536448664, -0.9051482536448664, -1},
+    {NAN, INFINITY, 0, 1, 4.4816890703380645, 0.22313016014842982, 3.720075976020836e-44},
+};
+
+static cnnc_v vector_act(int which, cnnc_v x) {
+    switch (which) {
+    case 0: return cnnc_vrelu(x);
+    case 1: return cnnc_vrelu6(x);
+    case 2: return cnnc_vleaky_relu(x, 0.25f);
+    case 3: return cnnc_vsigmoid(x);
+    case 4: return cnnc_vtanh(x);
+    default: return cnnc_vexp(x);
+    }
+}
+
+/* Every lane of the vector helpers: NaN in, NaN out; ±inf to torch's limits.
+ * On x86 this depends on the operand order of maxps/minps. */
+Test(runtime, vector_activations_nan_and_inf_as_torch) {
+    static const char *const names[6] = {"vrelu", "vrelu6", "vleaky_relu", "vsigmoid", "vtanh", "vexp"};
+    for (int a = 0; a < 6; a++)
+        for (int i = 0; i < 7; i++) {
+            float lanes[CNNC_LANES];
+            cnnc_vstore(lanes, vector_act(a, cnnc_vbcast(special[i])));
+            for (int l = 0; l < CNNC_LANES; l++)
+                cr_expect(error_against(lanes[l], torch_special[a][i]) <= 1e-5, "%s %s(%g) lane %d = %g, torch %g",
+                          CNNC_ISA, names[a], special[i], l, lanes[l], torch_special[a][i]);
+        }
 }
