@@ -45,7 +45,8 @@ static inline cnnc_v cnnc_vround(cnnc_v x) { return nearbyintf(x); }
 
 /* 2^n for an integral n in [-126, 127], from the exponent bits. */
 static inline cnnc_v cnnc_vpow2i(cnnc_v n) {
-    unsigned bits = (unsigned)((int)n + 127) << 23;
+    /* A NaN n (vexp of a NaN, whose result is NaN anyway) is not cast: UB in C. */
+    unsigned bits = (unsigned)((n == n ? (int)n : 0) + 127) << 23;
     float r;
     memcpy(&r, &bits, sizeof r);
     return r;
