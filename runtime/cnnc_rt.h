@@ -51,6 +51,8 @@
  *              and the sign bit of x is put back (so tanh(-0) = -0).
  *   sigmoid(x) e = exp(-|x|), d = 1 + e; 1/d for x >= 0, e/d for x < 0, so
  *              both tails keep relative accuracy (no 1 - tiny cancellation).
+ *   NaN, inf   as torch: NaN in, NaN out; tanh(+-inf) = +-1, sigmoid(+inf) = 1,
+ *              sigmoid(-inf) = 0, exp(-inf) = 0.
  *   Accuracy   relative error <= 1e-6 (at most 2.1e-7 measured) against the exact
  *              result wherever that result is a normal float; subnormal
  *              results are within an ulp of the smallest normal.
@@ -172,7 +174,8 @@ static inline float cnnc_sigmoidf(float x) {
     return x < 0.0f ? e / d : 1.0f / d;
 }
 
-/* y[i] = exp(x[i] - max) / sum; x and y may be the same array. */
+/* y[i] = exp(x[i] - max) / sum; x and y may be the same array.  As in
+ * torch, a NaN or a +inf in x makes every y NaN, and a -inf gives 0. */
 static inline void cnnc_softmaxf(const float *x, float *y, int n) {
     float max = x[0];
     for (int i = 1; i < n; i++)
