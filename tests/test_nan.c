@@ -2,10 +2,11 @@
  * every target, against torch.
  *
  * Method: small models (inline weights) put a chosen pre-activation in front
- * of each activation three ways — an activation layer, fused into a 1x1
- * conv with weights 1, fused into a dense layer with weights 1 — plus fused
- * and layer softmax.  19 filters or units give full vectors and a partial
- * last one on every lane count.  cnnc writes them for one --target, and
+ * of each activation four ways — an activation layer, fused into a 1x1
+ * conv with weights 1 (19 filters, and 5 for the few-filter kernels), fused
+ * into a dense layer with weights 1 — plus fused and layer softmax.  19
+ * filters or units give full vectors and a partial last one on every lane
+ * count.  cnnc writes them for one --target, and
  * tests/e2e/nan_main.c, compiled with them into one program under
  * -std=c11 -Wall -Wextra -Wpedantic -Werror, feeds NaN, ±inf, -0 and
  * ordinary values and compares every output with torch's (its comments say
@@ -45,8 +46,8 @@ static void generate_models(const char *dir, const char *options) {
     for (int a = 0; a < 6; a++) {
         const char *act = a < 5 ? acts[a] : "softmax";
         const char *alpha = a == 2 ? " alpha=0.25" : "";
-        static const char *const forms[3] = {"", "conv_", "dense_"};
-        for (int f = a < 5 ? 0 : 1; f < 3; f++) {
+        static const char *const forms[4] = {"", "conv_", "dense_", "conv5_"};
+        for (int f = a < 5 ? 0 : 1; f < (a < 5 ? 4 : 3); f++) {
             char *name = format("nan_%s%s", forms[f], act), *body;
             if (f == 0)
                 body = format("input 11\n%s%s\n", act, alpha);
@@ -54,6 +55,9 @@ static void generate_models(const char *dir, const char *options) {
                 body = format(f == 1 ? "input 1x2x1\nconv2d filters=3 kernel=1 %s activation=softmax\n"
                                      : "input 1\ndense units=3 %s activation=softmax\n",
                               "weights=[1 1 1] bias=[1 0 2]");
+            else if (f == 3)
+                body = format("input 1x11x1\nconv2d filters=5 kernel=1 weights=[1 1 1 1 1] bias=false "
+                              "activation=%s%s\n", act, alpha);
             else
                 body = format(f == 1 ? "input 1x11x1\nconv2d filters=19 kernel=1 weights=%s bias=false "
                                        "activation=%s%s\n"
