@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cnnc.h"
 
@@ -17,19 +18,28 @@ typedef struct Layer2 {
     const char *name;
     IrOpKind kind;
     int ih, iw, ic, f, k;
+    LayerKind pool;   /* LAYER_MAXPOOL/AVGPOOL: a 2x2 pool fused in; else 0 */
+    ActKind act;
 } BenchLayer;
 
+/* The direct kernels (Winograd has its own benchmark); GFLOP/s count the
+ * conv's multiply-adds only, a fused pool is extra work. */
 static const BenchLayer layers[] = {
-    {"mnist.conv1 28x28x1 -> 26x26x32", IR_CONV, 28, 28, 1, 32, 3},
-    {"mnist.conv2 13x13x32 -> 11x11x64", IR_CONV, 13, 13, 32, 64, 3},
-    {"mnist.conv3 5x5x64 -> 3x3x64", IR_CONV, 5, 5, 64, 64, 3},
-    {"cifar.conv1 32x32x3 -> 30x30x32", IR_CONV, 32, 32, 3, 32, 3},
-    {"cifar.conv2 15x15x32 -> 13x13x64", IR_CONV, 15, 15, 32, 64, 3},
-    {"cifar.conv3 6x6x64 -> 4x4x64", IR_CONV, 6, 6, 64, 64, 3},
-    {"policy.conv1 23x23x48 -> 19x19x64 k5", IR_CONV, 23, 23, 48, 64, 5},
-    {"policy.conv2 21x21x64 -> 19x19x64", IR_CONV, 21, 21, 64, 64, 3},
-    {"mnist.fc1 1600 -> 64", IR_DENSE, 1, 1, 1600, 64, 1},
-    {"cifar.fc1 1024 -> 64", IR_DENSE, 1, 1, 1024, 64, 1},
+    {"mnist.conv1 28x28x1 -> 26x26x32", IR_CONV, 28, 28, 1, 32, 3, 0, ACT_RELU},
+    {"mnist.conv1+maxpool -> 13x13x32", IR_CONV, 28, 28, 1, 32, 3, LAYER_MAXPOOL, ACT_RELU},
+    {"mnist.conv2 13x13x32 -> 11x11x64", IR_CONV, 13, 13, 32, 64, 3, 0, ACT_RELU},
+    {"mnist.conv3 5x5x64 -> 3x3x64", IR_CONV, 5, 5, 64, 64, 3, 0, ACT_RELU},
+    {"cifar.conv1 32x32x3 -> 30x30x32", IR_CONV, 32, 32, 3, 32, 3, 0, ACT_RELU},
+    {"cifar.conv1+maxpool -> 15x15x32", IR_CONV, 32, 32, 3, 32, 3, LAYER_MAXPOOL, ACT_RELU},
+    {"cifar.conv2 15x15x32 -> 13x13x64", IR_CONV, 15, 15, 32, 64, 3, 0, ACT_RELU},
+    {"cifar.conv3 6x6x64 -> 4x4x64", IR_CONV, 6, 6, 64, 64, 3, 0, ACT_RELU},
+    {"lenet.c1+s2 32x32x1 -> 14x14x6 tanh", IR_CONV, 32, 32, 1, 6, 5, LAYER_AVGPOOL, ACT_TANH},
+    {"lenet.c3+s4 14x14x6 -> 5x5x16 tanh", IR_CONV, 14, 14, 6, 16, 5, LAYER_AVGPOOL, ACT_TANH},
+    {"policy.conv1 23x23x48 -> 19x19x64 k5", IR_CONV, 23, 23, 48, 64, 5, 0, ACT_RELU},
+    {"policy.conv2 21x21x64 -> 19x19x64", IR_CONV, 21, 21, 64, 64, 3, 0, ACT_RELU},
+    {"mnist.fc1 1600 -> 64", IR_DENSE, 1, 1, 1600, 64, 1, 0, ACT_RELU},
+    {"cifar.fc1 1024 -> 64", IR_DENSE, 1, 1, 1024, 64, 1, 0, ACT_RELU},
+    {"lenet.f5 400 -> 120 tanh", IR_DENSE, 1, 1, 400, 120, 1, 0, ACT_TANH},
 };
 #define NLAYERS ((int)(sizeof layers / sizeof layers[0]))
 
@@ -43,13 +53,21 @@ static float *ramp(long long n, float scale) {
 }
 
 static IrOp make_op(const BenchLayer *l, const Target *t, int index) {
-    IrOp op = {.kind = l->kind, .kh = l->k, .kw = l->k, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .act = ACT_RELU};
+    IrOp op = {.kind = l->kind, .kh = l->k, .kw = l->k, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .act = l->act};
     bool dense = l->kind == IR_DENSE;
     op.in_shape = dense ? shape_vector(l->ic) : shape_image(l->ih, l->iw, l->ic);
     op.out_shape = dense ? shape_vector(l->f) : shape_image(out_side(l->ih, l->k), out_side(l->iw, l->k), l->f);
     long long wcount = (long long)l->k * l->k * l->ic * l->f;
     op.weight = (Tensor){.data = ramp(wcount, 0.05f), .count = wcount};
     op.bias = (Tensor){.data = ramp(l->f, 0.1f), .count = l->f};
+    if (l->pool) {
+        Layer *pool = arena_alloc(sizeof *pool);
+        *pool = (Layer){.kind = l->pool, .kh = 2, .kw = 2, .sh = 2, .sw = 2};
+        if (!conv_simd_fuses_pool(&op, pool, t))
+            die("%s: the pool is not fused", l->name);
+        op.fused[op.nfused++] = pool;
+        op.out_shape = shape_image(op.out_shape.h / 2, op.out_shape.w / 2, l->f);
+    }
     op.kernel = dense ? dense_simd_kernel(&op, t) : conv_simd_kernel(&op, t);
     if (!op.kernel)
         die("no kernel for %s", l->name);
@@ -58,11 +76,17 @@ static IrOp make_op(const BenchLayer *l, const Target *t, int index) {
     return op;
 }
 
-static void write_array(const char *name, const float *v, long long n) {
-    printf("static CNNC_BENCH_ALIGN const float %s[%lld] = {", name, n);
+/* A kernel reads a large array as NAME.f (a union, as emit_c.c declares it). */
+static void write_array(const char *symbol, const float *v, long long n) {
+    size_t len = strlen(symbol);
+    bool is_union = len > 2 && !strcmp(symbol + len - 2, ".f");
+    if (is_union)
+        printf("static CNNC_BENCH_ALIGN const union { float f[%lld]; } %.*s = {{", n, (int)(len - 2), symbol);
+    else
+        printf("static CNNC_BENCH_ALIGN const float %s[%lld] = {", symbol, n);
     for (long long i = 0; i < n; i++)
         printf("%s%.9g", i == 0 ? "\n" : i % 8 ? ", " : ",\n", (double)v[i]);
-    printf("};\n");
+    printf(is_union ? "}};\n" : "};\n");
 }
 
 static void write_layer(const BenchLayer *l, const Target *t, int index) {

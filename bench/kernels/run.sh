@@ -14,7 +14,7 @@ case $target in
 esac
 out=${TMPDIR:-/tmp}/cnnc_kernel_bench_$$
 cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -I"$root/compiler" "$here/kernel_bench.c" \
-    "$root/compiler/ops/conv_simd.c" "$root/compiler/ops/conv_pixels.c" "$root/compiler/ops/dense_simd.c" "$root/compiler/target.c" \
+    "$root/compiler/ops/conv_simd.c" "$root/compiler/ops/conv_pixels.c" "$root/compiler/ops/conv_winograd.c" "$root/compiler/ops/dense_simd.c" "$root/compiler/target.c" \
     "$root/compiler/util.c" "$root/compiler/shape.c" "$root/compiler/emit_c.c" "$root/compiler/diag.c" \
     "$here/stubs.c" -o "$out.gen" -lm
 "$out.gen" "$target" > "$out.c"
@@ -23,4 +23,5 @@ cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $flags "$@" -I"$root/runtime" -I"$here
 end=$(date +%s.%N)
 echo "generated $(wc -c < "$out.c") bytes of C; gcc -O2 took $(echo "$end - $start" | bc) s"
 taskset -c 1 "$out"
+[ -n "${KEEP:-}" ] && cp "$out.c" "$KEEP"
 rm -f "$out" "$out.c" "$out.gen"

@@ -48,18 +48,29 @@ int simd_register_count(const Target *t) {
     return t->kind == TARGET_AVX512 || t->kind == TARGET_NEON ? 32 : 16;
 }
 
+/* A short kernel row is unrolled (emit_tap_levels); when neighbouring
+ * pixels of a tile read overlapping inputs (stride below the kernel width:
+ * the 1- and 3-channel first layers), gcc shares one broadcast between the
+ * steps that read the same input and keeps it live across them. */
+static bool shares_broadcasts(const IrOp *op) {
+    return op->kw * op->in_shape.c <= 16 && op->sw < op->kw;
+}
+
 /* NB*PX accumulators + NB weight vectors + a broadcast must fit the
  * register file.  Two-operand SSE without FMA also needs a product, a copy
  * of the weight and the activation constant gcc keeps live: 6 spare in all
  * (with 5 spare gcc spilled an accumulator to the stack inside the loop: the
- * sse4 policy net went 13.2 -> 8.8 ms).  An output at most PX/2 wide gets
+ * sse4 policy net went 13.2 -> 8.8 ms).  AVX2 with shared broadcasts keeps
+ * 2 more spare (cifar.conv1: 6 -> 5 pixels, 13% fewer instructions under
+ * callgrind; gcc still parks some shared broadcasts on the stack, read back
+ * as fma memory operands).  An output at most PX/2 wide gets
  * tiles of whole rows, so small layers still fill the tile. */
 static ConvTile tile_for(const IrOp *op, int lanes, int regs, bool fma, bool auto_bw) {
     ConvTile t = {.lanes = lanes};
     int nvec = (op->out_shape.c + lanes - 1) / lanes;
     int most = regs >= 32 ? 4 : 2;
     t.nb = nvec < most ? nvec : most;
-    int px = (regs - t.nb - (fma ? 1 : 6)) / t.nb;
+    int px = (regs - t.nb - (fma ? 1 : 6) - (regs == 16 && fma && shares_broadcasts(op) ? 2 : 0)) / t.nb;
     t.px = px > 8 ? 8 : px;
     t.bw = auto_bw ? 16 : t.nb * lanes;
     t.rows = op->out_shape.w * 2 <= t.px ? t.px / op->out_shape.w : 1;
