@@ -44,6 +44,10 @@ static inline cnnc_v cnnc_vmul(cnnc_v a, cnnc_v b) { return _mm256_mul_ps(a, b);
 static inline cnnc_v cnnc_vdiv(cnnc_v a, cnnc_v b) { return _mm256_div_ps(a, b); }
 static inline cnnc_v cnnc_vmax(cnnc_v a, cnnc_v b) { return _mm256_max_ps(a, b); }
 static inline cnnc_v cnnc_vmin(cnnc_v a, cnnc_v b) { return _mm256_min_ps(a, b); }
+/* NaN when either is: maxps gives b for a NaN a, so a NaN a is or-ed back in. */
+static inline cnnc_v cnnc_vmaxnan(cnnc_v a, cnnc_v b) {
+    return _mm256_or_ps(_mm256_max_ps(a, b), _mm256_and_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q), a));
+}
 
 static inline float cnnc_vhsum(cnnc_v v) {
     __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

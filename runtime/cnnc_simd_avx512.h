@@ -39,6 +39,10 @@ static inline cnnc_v cnnc_vmul(cnnc_v a, cnnc_v b) { return _mm512_mul_ps(a, b);
 static inline cnnc_v cnnc_vdiv(cnnc_v a, cnnc_v b) { return _mm512_div_ps(a, b); }
 static inline cnnc_v cnnc_vmax(cnnc_v a, cnnc_v b) { return _mm512_max_ps(a, b); }
 static inline cnnc_v cnnc_vmin(cnnc_v a, cnnc_v b) { return _mm512_min_ps(a, b); }
+/* NaN when either is: maxps gives b for a NaN a, whose lanes are put back. */
+static inline cnnc_v cnnc_vmaxnan(cnnc_v a, cnnc_v b) {
+    return _mm512_mask_mov_ps(_mm512_max_ps(a, b), _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a);
+}
 static inline float cnnc_vhsum(cnnc_v v) { return _mm512_reduce_add_ps(v); }
 
 static inline cnnc_v cnnc_vround(cnnc_v x) {

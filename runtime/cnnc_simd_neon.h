@@ -43,6 +43,8 @@ static inline cnnc_v cnnc_vmul(cnnc_v a, cnnc_v b) { return vmulq_f32(a, b); }
 static inline cnnc_v cnnc_vdiv(cnnc_v a, cnnc_v b) { return vdivq_f32(a, b); }
 static inline cnnc_v cnnc_vmax(cnnc_v a, cnnc_v b) { return vmaxq_f32(a, b); }
 static inline cnnc_v cnnc_vmin(cnnc_v a, cnnc_v b) { return vminq_f32(a, b); }
+/* vmaxq is NaN when either operand is. */
+static inline cnnc_v cnnc_vmaxnan(cnnc_v a, cnnc_v b) { return vmaxq_f32(a, b); }
 static inline float cnnc_vhsum(cnnc_v v) { return vaddvq_f32(v); }
 static inline cnnc_v cnnc_vround(cnnc_v x) { return vrndnq_f32(x); }
 

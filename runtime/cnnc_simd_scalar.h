@@ -40,6 +40,9 @@ static inline cnnc_v cnnc_vmul(cnnc_v a, cnnc_v b) { return a * b; }
 static inline cnnc_v cnnc_vdiv(cnnc_v a, cnnc_v b) { return a / b; }
 static inline cnnc_v cnnc_vmax(cnnc_v a, cnnc_v b) { return a > b ? a : b; }
 static inline cnnc_v cnnc_vmin(cnnc_v a, cnnc_v b) { return a < b ? a : b; }
+/* max that is NaN when either operand is (torch's max pool); cnnc_vmax
+ * keeps only a NaN second operand. */
+static inline cnnc_v cnnc_vmaxnan(cnnc_v a, cnnc_v b) { return a != a || a > b ? a : b; }
 static inline float cnnc_vhsum(cnnc_v v) { return v; }
 static inline cnnc_v cnnc_vround(cnnc_v x) { return nearbyintf(x); }
 

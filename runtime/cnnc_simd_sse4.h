@@ -52,6 +52,10 @@ static inline cnnc_v cnnc_vmul(cnnc_v a, cnnc_v b) { return _mm_mul_ps(a, b); }
 static inline cnnc_v cnnc_vdiv(cnnc_v a, cnnc_v b) { return _mm_div_ps(a, b); }
 static inline cnnc_v cnnc_vmax(cnnc_v a, cnnc_v b) { return _mm_max_ps(a, b); }
 static inline cnnc_v cnnc_vmin(cnnc_v a, cnnc_v b) { return _mm_min_ps(a, b); }
+/* NaN when either is: maxps gives b for a NaN a, so a NaN a is or-ed back in. */
+static inline cnnc_v cnnc_vmaxnan(cnnc_v a, cnnc_v b) {
+    return _mm_or_ps(_mm_max_ps(a, b), _mm_and_ps(_mm_cmpunord_ps(a, a), a));
+}
 
 static inline float cnnc_vhsum(cnnc_v v) {
     __m128 pairs = _mm_add_ps(v, _mm_movehl_ps(v, v));

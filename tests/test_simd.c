@@ -113,12 +113,16 @@ static Data case_data(int k) {
     long long fan_in = weight_count(c) / c->f;
     for (long long i = 0; i < weight_count(c); i++)
         d.weight[i] *= (float)(2.0 / sqrt((double)fan_in));
+    /* A fused pool must pass a NaN on as torch does: one NaN input makes a
+     * block of NaN conv outputs, first, last or alone in its pool windows. */
+    if (c->pool)
+        d.input[in_count(c) / 3] = NAN;
     return d;
 }
 
 static double act_ref(ActKind act, double x) {
     switch (act) {
-    case ACT_RELU: return x > 0 ? x : 0;
+    case ACT_RELU: return x < 0 ? 0 : x;   /* NaN stays NaN */
     case ACT_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
     case ACT_LEAKY_RELU: return x > 0 ? x : 0.01 * x;
     case ACT_SIGMOID: return 1 / (1 + exp(-x));
@@ -151,7 +155,7 @@ static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
         for (int dx = 0; dx < 2; dx++) {
             double v = conv_reference(c, d, 2 * oy + dy, 2 * ox + dx, f);
             sum += v;
-            max = v > max ? v : max;
+            max = isnan(max) || v <= max ? max : v;   /* NaN wins, as in torch */
         }
     return c->pool == MAX_POOL ? max : sum / 4;
 }
@@ -181,7 +185,7 @@ static IrOp make_op(int k, const Data *d, const Target *t) {
 static void write_float_list(FILE *f, const float *v, long long n) {
     fprintf(f, "{");
     for (long long i = 0; i < n; i++)
-        fprintf(f, "%s%.9g", i == 0 ? "\n    " : i % 8 ? ", " : ",\n    ", (double)v[i]);
+        fprintf(f, isnan(v[i]) ? "%sNAN" : "%s%.9g", i == 0 ? "\n    " : i % 8 ? ", " : ",\n    ", (double)v[i]);
     fprintf(f, "}");
 }
 
@@ -222,7 +226,7 @@ static const char *write_program(const Target *t, const char *tag) {
     const char *path = arena_printf(WORK_DIR "/cnnc_test_simd_%s_%d.c", tag, (int)getpid());
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
-    fprintf(f, "#include <stdio.h>\n#include \"%s\"\n\n", t->header);
+    fprintf(f, "#include <math.h>\n#include <stdio.h>\n#include \"%s\"\n\n", t->header);
     for (int k = 0; k < NCASES; k++)
         write_case(f, k, t);
     fprintf(f, "static float out[1 << 16];\n\nint main(void) {\n");
@@ -247,7 +251,11 @@ static void check_outputs(FILE *run, const char *tag) {
                 for (int f = 0; f < c->f; f++) {
                     double want = reference(c, &d, oy, ox, f);
                     double have = got[((long long)oy * out_w(c) + ox) * c->f + f];
-                    cr_assert(fabs(have - want) <= 1e-4 * fmax(1.0, fabs(want)),
+                    if (isnan(want) || isnan(have))
+                        cr_assert(isnan(want) && isnan(have), "%s: case %d at (%d,%d,%d): got %.9g, want %.9g",
+                                  tag, k, oy, ox, f, have, want);
+                    else
+                        cr_assert(fabs(have - want) <= 1e-4 * fmax(1.0, fabs(want)),
                               "%s: case %d at (%d,%d,%d): got %.9g, want %.9g", tag, k, oy, ox, f, have, want);
                 }
     }

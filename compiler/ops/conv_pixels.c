@@ -164,7 +164,7 @@ static void emit_activation(Emitter *e, const IrOp *op, int nvec) {
  * zeros); avg scales by 1/4. */
 static void emit_pool(Emitter *e, const IrOp *op, const PixelTile *t, int nvec) {
     bool is_max = t->pool->kind == LAYER_MAXPOOL;
-    const char *combine = is_max ? "cnnc_vmax" : "cnnc_vadd";
+    const char *combine = is_max ? "cnnc_vmaxnan" : "cnnc_vadd";
     for (int v = 0; v < nvec; v++)
         for (int f = 0; f < op->out_shape.c; f++)
             emit(e, "const cnnc_v r%d_%d = %s(%s, %s);\n", v, f, combine, act_of(op, 0, v, f), act_of(op, 1, v, f));

@@ -280,7 +280,7 @@ static void emit_pooled_store(Emitter *e, const IrOp *op, const ConvTile *t, int
             for (int q = 0; q < 2; q++)
                 for (int dx = 0; dx < 2; dx++) {
                     const char *y = simd_act_expr(op->act, op->alpha, arena_printf("a%d_%d", q * t->cols + 2 * j + dx, v));
-                    val = !val ? y : arena_printf("%s(%s, %s)", is_max ? "cnnc_vmax" : "cnnc_vadd", val, y);
+                    val = !val ? y : arena_printf("%s(%s, %s)", is_max ? "cnnc_vmaxnan" : "cnnc_vadd", val, y);
                 }
             if (!is_max)
                 val = arena_printf("cnnc_vmul(%s, cnnc_vbcast(0.25f))", val);
