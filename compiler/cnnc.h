@@ -401,9 +401,9 @@ const Target *target_by_name(const char *name);   /* NULL if unknown */
 
 /* --unroll: how far kernels unroll their loops.  AUTO unrolls where it pays
  * and stays within the code-size budget; FULL unrolls every reduction with
- * constant offsets; NONE keeps readable rolled loops.  Only emit_body may
- * read it: under AUTO, emit_c.c re-emits a body over the code-size budget
- * with NONE, keeping the op's kernel, arrays and scratch. */
+ * constant offsets; NONE keeps readable rolled loops.  Under AUTO, emit_c.c
+ * re-runs emit_body with NONE on a body over the code-size budget, keeping
+ * the kernel, arrays and scratch chosen under AUTO: emit_body must cope. */
 typedef enum { UNROLL_AUTO, UNROLL_FULL, UNROLL_NONE } UnrollMode;
 
 typedef struct EmitOptions {
