@@ -409,8 +409,8 @@ static size_t compiled_bytes(const char *text) {
 }
 
 /* Under --unroll=auto, a function over the budget is emitted again as with
- * --unroll=none (same kernel, arrays and scratch: only emit_body reads the
- * mode), and its comment says so.  A kernel with nothing to roll gives the
+ * --unroll=none (same kernel, arrays and scratch, as cnnc.h asks of the
+ * kernels), and its comment says so.  A kernel with nothing to roll gives the
  * same text again; then the first one stays, with no note. */
 static char *function_within_budget(const Ir *ir, const EmitOptions *opts, const IrOp *op,
                                     size_t *len) {
