@@ -35,7 +35,10 @@ typedef struct ConvTile {
     int cols;    /* columns of the tile body being emitted (pixel p is at
                     row p / cols, column p % cols of the tile) */
     const Layer *pool;   /* a fused 2x2 pool: 2-row tiles, pooled at store */
+    int pooled_cols;     /* with a pool: most pooled columns per tile */
 } ConvTile;
+
+#define PX_CAP_POOLED 16
 
 const Target *simd_kernel_target(const IrOp *op) {
     const Target *t = target_by_name(op->kernel->isa);
@@ -71,10 +74,12 @@ static ConvTile tile_for(const IrOp *op, int lanes, int regs, bool fma, bool aut
     int most = regs >= 32 ? 4 : 2;
     t.nb = nvec < most ? nvec : most;
     int px = (regs - t.nb - (fma ? 1 : 6) - (regs == 16 && fma && shares_broadcasts(op) ? 2 : 0)) / t.nb;
-    t.px = px > 8 ? 8 : px;
+    t.pool = conv_fused_pool(op);
+    int cap = t.pool && t.nb == 1 ? PX_CAP_POOLED : 8;
+    t.px = px > cap ? cap : px;
     t.bw = auto_bw ? 16 : t.nb * lanes;
     t.rows = op->out_shape.w * 2 <= t.px ? t.px / op->out_shape.w : 1;
-    t.pool = conv_fused_pool(op);
+    t.pooled_cols = t.px / 4 > 1 ? t.px / 4 : 1;
     if (t.pool)
         t.rows = 2;
     return t;
@@ -331,7 +336,7 @@ static void emit_row_tiles(Emitter *e, const IrOp *op, const void *tile, int nb,
     const ConvTile *t = tile;
     int ow = op->out_shape.w;
     if (t->pool) {
-        emit_column_tiles(e, op, t, nb, tail, ow, t->px / 4 > 1 ? t->px / 4 : 1, 2);
+        emit_column_tiles(e, op, t, nb, tail, ow, t->pooled_cols, 2);
     } else if (t->rows > 1) {
         emit(e, "{\n");
         emit(e, "const int ox = 0;\n");
@@ -379,7 +384,7 @@ static void emit_conv_for_tile(Emitter *e, const IrOp *op, const ConvTile *t) {
     int oh = t->pool ? 2 * op->out_shape.h : op->out_shape.h, step = t->rows, rest = oh % step;
     if (t->pool)
         emit(e, "/* tile: 2 rows x %d pixels x %d vectors of %d channels, 2x2 pool at store; weights in "
-                "blocks of %d */\n", 2 * (t->px / 4 > 1 ? t->px / 4 : 1), t->nb, t->lanes, t->bw);
+                "blocks of %d */\n", 2 * (t->pooled_cols), t->nb, t->lanes, t->bw);
     else
         emit(e, "/* tile: %d pixels x %d vectors of %d channels; weights in blocks of %d */\n",
              step > 1 ? step * op->out_shape.w : t->px, t->nb, t->lanes, t->bw);
