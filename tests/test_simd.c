@@ -172,6 +172,7 @@ static IrOp make_op(int k, const Data *d, const Target *t) {
         *pool = (Layer){.kind = c->pool == MAX_POOL ? LAYER_MAXPOOL : LAYER_AVGPOOL, .kh = 2, .kw = 2, .sh = 2, .sw = 2};
         cr_assert(conv_simd_fuses_pool(&op, pool, t), "case %d: %s does not fuse the pool", k, t->name);
         op.fused[op.nfused++] = pool;
+        cr_assert(!conv_simd_fuses_pool(&op, pool, t), "case %d: a second pool would be fused", k);
     }
     if (c->bias)
         op.bias = (Tensor){.data = d->bias, .count = c->f};

@@ -452,9 +452,11 @@ const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t) {
 }
 
 /* A 2x2 stride-2 unpadded pool after a conv that one of the direct kernels
- * here (both pool in registers) will compute: not one Winograd takes. */
+ * here (both pool in registers) will compute: not one Winograd takes, and
+ * not a second pool (a kernel applies one). */
 bool conv_simd_fuses_pool(const IrOp *conv, const Layer *pool, const Target *t) {
     bool pool_2x2 = pool->kh == 2 && pool->kw == 2 && pool->sh == 2 && pool->sw == 2 && !pool->pad_top &&
                     !pool->pad_bottom && !pool->pad_left && !pool->pad_right;
-    return pool_2x2 && t && t->lanes != 1 && conv_simd_kernel(conv, t) && !conv_winograd_kernel(conv, t);
+    return pool_2x2 && t && t->lanes != 1 && !conv_fused_pool(conv) && conv_simd_kernel(conv, t) &&
+           !conv_winograd_kernel(conv, t);
 }
