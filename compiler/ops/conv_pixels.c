@@ -102,29 +102,43 @@ static void emit_tap(Emitter *e, const IrOp *op, const PixelTile *t, int nvec, i
     }
 }
 
+/* One kernel row from xk and wk: a kx loop, or the taps with constant
+ * offsets. */
+static void emit_kernel_row(Emitter *e, const IrOp *op, const PixelTile *t, int nvec, int last, bool roll_kx) {
+    int f = op->out_shape.c;
+    if (roll_kx) {
+        emit(e, "for (int kx = 0; kx < %d; kx++) {\n", op->kw);
+        emit_tap(e, op, t, nvec, last, arena_printf("(xk + kx * %d)", op->dw), arena_printf("(wk + kx * %d)", f));
+        emit(e, "}\n");
+        return;
+    }
+    for (int kx = 0; kx < op->kw; kx++) {
+        emit(e, "{\n");
+        emit_tap(e, op, t, nvec, last, arena_printf("(xk + %d)", kx * op->dw), arena_printf("(wk + %d)", kx * f));
+        emit(e, "}\n");
+    }
+}
+
 /* The kernel window: ky rolled unless --unroll=full, kx unrolled unless
  * --unroll=none (or the row is longer than 16 taps under auto). */
 static void emit_window(Emitter *e, const IrOp *op, const PixelTile *t, int nvec, int last) {
-    int iw = op->in_shape.w, f = op->out_shape.c;
+    int row = op->dh * op->in_shape.w, wrow = op->kw * op->out_shape.c;
     bool roll_ky = op->unroll != UNROLL_FULL || op->kh * op->kw > SIMD_FULL_UNROLL_MAX_STEPS;
     bool roll_kx = op->unroll == UNROLL_NONE || (op->unroll == UNROLL_AUTO && op->kw > 16) ||
                    (op->unroll == UNROLL_FULL && op->kw > SIMD_FULL_UNROLL_MAX_STEPS);
+    const char *w = ir_array_symbol(op, 0);
     emit(e, "cnnc_v w;\n");
-    for (int ky = 0; ky < (roll_ky ? 1 : op->kh); ky++) {
-        emit(e, roll_ky ? "for (int ky = 0; ky < %d; ky++) {\n" : "{\n", op->kh);
-        const char *kyx = roll_ky ? arena_printf("ky * %d", op->dh * iw) : arena_printf("%d", ky * op->dh * iw);
-        const char *kyw = roll_ky ? arena_printf("ky * %d", op->kw * f) : arena_printf("%d", ky * op->kw * f);
-        emit(e, "const float *xk = x0 + %s, *wk = %s + %s;\n", kyx, ir_array_symbol(op, 0), kyw);
-        if (roll_kx) {
-            emit(e, "for (int kx = 0; kx < %d; kx++) {\n", op->kw);
-            emit_tap(e, op, t, nvec, last, arena_printf("(xk + kx * %d)", op->dw), arena_printf("(wk + kx * %d)", f));
-            emit(e, "}\n");
-        }
-        for (int kx = 0; kx < (roll_kx ? 0 : op->kw); kx++) {
-            emit(e, "{\n");
-            emit_tap(e, op, t, nvec, last, arena_printf("(xk + %d)", kx * op->dw), arena_printf("(wk + %d)", kx * f));
-            emit(e, "}\n");
-        }
+    if (roll_ky) {
+        emit(e, "for (int ky = 0; ky < %d; ky++) {\n", op->kh);
+        emit(e, "const float *xk = x0 + ky * %d, *wk = %s + ky * %d;\n", row, w, wrow);
+        emit_kernel_row(e, op, t, nvec, last, roll_kx);
+        emit(e, "}\n");
+        return;
+    }
+    for (int ky = 0; ky < op->kh; ky++) {
+        emit(e, "{\n");
+        emit(e, "const float *xk = x0 + %d, *wk = %s + %d;\n", ky * row, w, ky * wrow);
+        emit_kernel_row(e, op, t, nvec, last, roll_kx);
         emit(e, "}\n");
     }
 }
