@@ -17,8 +17,13 @@
  * lane count) and the body is emitted once per lane count under #if.
  * When the dilation is 1 the KW*Cin values of a kernel row are contiguous in
  * both input and weights and the inner loop runs over them in one go; a short
- * row (1- and 3-channel first layers) is unrolled with constant offsets.
+ * row (1- and 3-channel first layers) is unrolled with constant offsets
+ * (--unroll=full unrolls more, none nothing but the tile).
  * The tile is sized to the register file (16 or 32 vectors): see tile_for.
+ * A 2x2 pool that lowering fused into the op (IrOp.fused) is applied at
+ * store: tiles then span 2 conv rows and an even number of columns, and
+ * only the pooled pixels are written.  One input channel with few filters
+ * goes to conv_pixels.c instead.
  * Measured numbers and the reasons for these choices: docs/decisions/simd.md.
  */
 #include "simd.h"
