@@ -11,7 +11,8 @@
  * each kernel with its scratch buffer and writes the outputs, compiled with
  * -Werror and the target's flags, run (NEON under qemu), and every element
  * checked against the convolution computed here in double:
- * |got - exp| <= 1e-4 * max(1, |exp|).
+ * |got - exp| <= 1e-4 * max(1, |exp|).  A last test pins the kernel choice:
+ * which layers the cost model gives to Winograd and which it refuses.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -250,4 +251,35 @@ Test(winograd, neon) {
         cr_skip_test("no aarch64-linux-gnu-gcc or qemu-aarch64: NEON not tested");
     run_target("neon", "neon", "neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
     run_target("auto", "neon", "auto_neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
+}
+
+/* The shape of a conv op for the kernel choice (no weights needed). */
+static IrOp choice_op(int ih, int iw, int ic, int f, int k, int stride, UnrollMode unroll) {
+    IrOp op = {.kind = IR_CONV, .kh = k, .kw = k, .sh = stride, .sw = stride, .dh = 1, .dw = 1,
+               .act = ACT_RELU, .unroll = unroll, .scratch = -1};
+    op.in_shape = shape_image(ih, iw, ic);
+    op.out_shape = shape_image((ih - k) / stride + 1, (iw - k) / stride + 1, f);
+    op.weight = (Tensor){.count = (long long)k * k * ic * f};
+    return op;
+}
+
+/* Where the cost model takes Winograd on AVX-512 and where it leaves the
+ * direct kernel (docs/decisions/winograd.md has the measured speed-ups). */
+Test(winograd, kernel_choice) {
+    const Target *t = target_by_name("avx512");
+    IrOp policy = choice_op(21, 21, 64, 64, 3, 1, UNROLL_AUTO);
+    IrOp flowers3 = choice_op(47, 47, 32, 64, 3, 1, UNROLL_FULL);
+    IrOp rgb = choice_op(182, 182, 3, 16, 3, 1, UNROLL_AUTO);        /* measured 0.45x */
+    IrOp gray = choice_op(28, 28, 1, 32, 3, 1, UNROLL_AUTO);         /* measured 0.2x */
+    IrOp rolled = choice_op(21, 21, 64, 64, 3, 1, UNROLL_NONE);      /* the readable kernel */
+    IrOp strided = choice_op(21, 21, 64, 64, 3, 2, UNROLL_AUTO);
+    IrOp five = choice_op(23, 23, 48, 64, 5, 1, UNROLL_AUTO);
+    cr_expect_not_null(conv_winograd_kernel(&policy, t));
+    cr_expect_not_null(conv_winograd_kernel(&flowers3, t));
+    cr_expect_null(conv_winograd_kernel(&rgb, t));
+    cr_expect_null(conv_winograd_kernel(&gray, t));
+    cr_expect_null(conv_winograd_kernel(&rolled, t));
+    cr_expect_null(conv_winograd_kernel_any(&strided, t));
+    cr_expect_null(conv_winograd_kernel_any(&five, t));
+    cr_expect_null(conv_winograd_kernel(&policy, target_by_name("scalar")));
 }
