@@ -360,7 +360,7 @@ static const KernelEmitter *scalar_kernel(IrOpKind k) {
  * fallback. */
 static const KernelEmitter *choose_kernel(const IrOp *op, const Target *t) {
     const KernelEmitter *k = NULL;
-    if (t && t->lanes != 1 && op->kind == IR_CONV && !conv_fused_pool(op))
+    if (t && t->lanes != 1 && op->kind == IR_CONV)
         k = conv_winograd_kernel(op, t);
     if (t && t->lanes != 1 && op->kind == IR_CONV && !k)
         k = conv_simd_kernel(op, t);

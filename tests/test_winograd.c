@@ -6,7 +6,7 @@
  * tiles), several tile-row blocks, input and output channel counts that are
  * not multiples of the lane count, one-tile outputs, every fused activation,
  * no bias, inputs with the zero border a PAD op gives (padding 1) and without
- * (valid), large magnitudes — are packed and emitted by the Winograd kernel
+ * (valid), large magnitudes, fused 2x2 max and average pools — are packed and emitted by the Winograd kernel
  * (cost model bypassed), written into one C program with a main() that runs
  * each kernel with its scratch buffer and writes the outputs, compiled with
  * -Werror and the target's flags, run (NEON under qemu), and every element
@@ -25,33 +25,42 @@
 #define RUNTIME_DIR "../runtime"
 #define WORK_DIR "/tmp"
 
+typedef enum { NO_POOL, MAX_POOL, AVG_POOL } PoolKind;
+
 typedef struct Case {
-    int oh, ow, ic, f;   /* output rows, cols; channels in, out */
+    int oh, ow, ic, f;   /* conv output rows, cols; channels in, out */
     bool border;         /* input carries a zero border of 1 (padding=1) */
     ActKind act;
     bool bias;
     bool large;          /* inputs in [0, 2000) and positive weights */
+    PoolKind pool;       /* a fused 2x2 stride-2 pool */
 } Case;
 
 static const Case cases[] = {
-    {19, 19, 64, 64, true, ACT_RELU, true, false},   /* policy layer: 5x5 tiles, partial edges */
-    {11, 11, 32, 64, false, ACT_RELU, true, false},  /* MNIST conv2, valid */
-    {9, 12, 5, 10, false, ACT_LINEAR, false, false}, /* partial rows only, tails, no bias */
-    {6, 7, 17, 20, true, ACT_SIGMOID, true, false},  /* partial both ways, odd channels */
-    {5, 5, 16, 33, false, ACT_TANH, true, false},    /* F one past two AVX-512 vectors */
-    {4, 4, 8, 16, false, ACT_LEAKY_RELU, true, false}, /* exactly one tile */
-    {3, 3, 64, 64, false, ACT_RELU6, true, false},   /* one partial tile */
-    {58, 58, 16, 16, true, ACT_RELU, true, false},   /* several blocks of tile rows */
-    {90, 90, 16, 32, true, ACT_RELU, true, false},   /* flowers conv2 */
-    {8, 10, 24, 24, false, ACT_LINEAR, true, true},   /* large magnitudes */
-    {7, 6, 1, 1, true, ACT_RELU, true, false},       /* one channel in and out */
+    {19, 19, 64, 64, true, ACT_RELU, true, false, NO_POOL},   /* policy layer: 5x5 tiles, partial edges */
+    {11, 11, 32, 64, false, ACT_RELU, true, false, NO_POOL},  /* MNIST conv2, valid */
+    {9, 12, 5, 10, false, ACT_LINEAR, false, false, NO_POOL}, /* partial rows only, tails, no bias */
+    {6, 7, 17, 20, true, ACT_SIGMOID, true, false, NO_POOL},  /* partial both ways, odd channels */
+    {5, 5, 16, 33, false, ACT_TANH, true, false, NO_POOL},    /* F one past two AVX-512 vectors */
+    {4, 4, 8, 16, false, ACT_LEAKY_RELU, true, false, NO_POOL}, /* exactly one tile */
+    {3, 3, 64, 64, false, ACT_RELU6, true, false, NO_POOL},   /* one partial tile */
+    {58, 58, 16, 16, true, ACT_RELU, true, false, NO_POOL},   /* several blocks of tile rows */
+    {8, 10, 24, 24, false, ACT_LINEAR, true, true, NO_POOL},   /* large magnitudes */
+    {7, 6, 1, 1, true, ACT_RELU, true, false, NO_POOL},       /* one channel in and out */
+    {19, 19, 16, 24, true, ACT_RELU, true, false, MAX_POOL},    /* odd: last tile pools one row */
+    {13, 14, 16, 20, false, ACT_TANH, true, false, AVG_POOL},   /* avg after tanh, tails */
+    {21, 21, 16, 16, true, ACT_RELU, true, false, MAX_POOL},    /* last tile row and column pool none */
+    {8, 8, 24, 24, false, ACT_LINEAR, false, false, AVG_POOL},  /* whole tiles */
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
 static int in_h(const Case *c) { return c->oh + 2; }
 static int in_w(const Case *c) { return c->ow + 2; }
 static long long in_count(const Case *c) { return (long long)in_h(c) * in_w(c) * c->ic; }
-static long long out_count(const Case *c) { return (long long)c->oh * c->ow * c->f; }
+static int pooled(const Case *c, int n) { return c->pool ? n / 2 : n; }
+static int out_h(const Case *c) { return pooled(c, c->oh); }
+static int out_w(const Case *c) { return pooled(c, c->ow); }
+static long long out_count(const Case *c) { return (long long)out_h(c) * out_w(c) * c->f; }
 static long long weight_count(const Case *c) { return 9LL * c->ic * c->f; }
 
 /* Deterministic values in [-1, 1). */
@@ -101,7 +110,7 @@ static double act_ref(ActKind act, double x) {
 }
 
 /* The convolution in double; weights [3][3][Cin][F]. */
-static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
+static double conv_reference(const Case *c, const Data *d, int oy, int ox, int f) {
     double s = c->bias ? d->bias[f] : 0.0;
     for (int ky = 0; ky < 3; ky++)
         for (int kx = 0; kx < 3; kx++)
@@ -111,12 +120,30 @@ static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
     return act_ref(c->act, s);
 }
 
+/* Output (oy, ox) of the case: the conv, or the pool of its 2x2 block. */
+static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
+    if (!c->pool)
+        return conv_reference(c, d, oy, ox, f);
+    double sum = 0, most = -INFINITY;
+    for (int k = 0; k < 4; k++) {
+        double v = conv_reference(c, d, 2 * oy + k / 2, 2 * ox + k % 2, f);
+        sum += v;
+        most = fmax(most, v);
+    }
+    return c->pool == MAX_POOL ? most : sum / 4;
+}
+
 static IrOp make_op(int k, const Data *d, const Target *t) {
     const Case *c = &cases[k];
     IrOp op = {.kind = IR_CONV, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .act = c->act,
                .alpha = 0.01f, .scratch = -1};
     op.in_shape = shape_image(in_h(c), in_w(c), c->ic);
-    op.out_shape = shape_image(c->oh, c->ow, c->f);
+    op.out_shape = shape_image(out_h(c), out_w(c), c->f);
+    if (c->pool) {
+        Layer *pool = arena_alloc(sizeof *pool);
+        *pool = (Layer){.kind = c->pool == MAX_POOL ? LAYER_MAXPOOL : LAYER_AVGPOOL, .kh = 2, .kw = 2, .sh = 2, .sw = 2};
+        op.fused[op.nfused++] = pool;
+    }
     op.weight = (Tensor){.data = d->weight, .count = weight_count(c)};
     if (c->bias)
         op.bias = (Tensor){.data = d->bias, .count = c->f};
@@ -128,10 +155,30 @@ static IrOp make_op(int k, const Data *d, const Target *t) {
     return op;
 }
 
-static void write_floats(FILE *f, const char *decl, const float *v, long long n) {
-    fprintf(f, "%s[%lld] = {", decl, n);
+static void write_float_list(FILE *f, const float *v, long long n) {
+    fprintf(f, "{");
     for (long long i = 0; i < n; i++)
         fprintf(f, "%s%.9g", i == 0 ? "\n    " : i % 8 ? ", " : ",\n    ", (double)v[i]);
+    fprintf(f, "}");
+}
+
+static void write_floats(FILE *f, const char *decl, const float *v, long long n) {
+    fprintf(f, "%s[%lld] = ", decl, n);
+    write_float_list(f, v, n);
+    fprintf(f, ";\n");
+}
+
+/* A kernel reads a large array as NAME.f (a union member, as emit_c.c
+ * declares it) and a small one as NAME. */
+static void write_array(FILE *f, const IrOp *op, int i) {
+    const char *symbol = ir_array_symbol(op, i);
+    size_t len = strlen(symbol);
+    if (len < 2 || strcmp(symbol + len - 2, ".f")) {
+        write_floats(f, arena_printf("static const float %s", symbol), op->arrays[i].data, op->arrays[i].count);
+        return;
+    }
+    fprintf(f, "static const union { float f[%lld]; } %.*s = {", op->arrays[i].count, (int)(len - 2), symbol);
+    write_float_list(f, op->arrays[i].data, op->arrays[i].count);
     fprintf(f, "};\n");
 }
 
@@ -139,8 +186,7 @@ static void write_case(FILE *f, int k, const Target *t) {
     Data d = case_data(k);
     IrOp op = make_op(k, &d, t);
     for (int i = 0; i < op.narrays; i++)
-        write_floats(f, arena_printf("static const float %s", ir_array_symbol(&op, i)), op.arrays[i].data,
-                     op.arrays[i].count);
+        write_array(f, &op, i);
     write_floats(f, arena_printf("static const float case%d_input", k), d.input, in_count(&cases[k]));
     fprintf(f, "static _Alignas(64) float case%d_scratch[%lld];\n", k, op.scratch_floats);
     fprintf(f, "static void case%d(const float *restrict in, float *restrict out, float *restrict scratch) {\n", k);
@@ -173,11 +219,11 @@ static void check_case(FILE *run, const char *tag, int k) {
     float *got = arena_alloc((size_t)out_count(c) * sizeof *got);
     cr_assert_eq(fread(got, sizeof *got, (size_t)out_count(c), run), (size_t)out_count(c),
                  "%s: case %d: short output", tag, k);
-    for (int oy = 0; oy < c->oh; oy++)
-        for (int ox = 0; ox < c->ow; ox++)
+    for (int oy = 0; oy < out_h(c); oy++)
+        for (int ox = 0; ox < out_w(c); ox++)
             for (int f = 0; f < c->f; f++) {
                 double want = reference(c, &d, oy, ox, f);
-                double have = got[((long long)oy * c->ow + ox) * c->f + f];
+                double have = got[((long long)oy * out_w(c) + ox) * c->f + f];
                 cr_assert(fabs(have - want) <= 1e-4 * fmax(1.0, fabs(want)),
                           "%s: case %d at (%d,%d,%d): got %.9g, want %.9g", tag, k, oy, ox, f, have, want);
             }

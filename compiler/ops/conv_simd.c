@@ -456,12 +456,11 @@ const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t) {
     return NULL;
 }
 
-/* A 2x2 stride-2 unpadded pool after a conv that one of the direct kernels
- * here (both pool in registers) will compute: not one Winograd takes, and
- * not a second pool (a kernel applies one). */
+/* A 2x2 stride-2 unpadded pool after a conv that a SIMD kernel will compute
+ * (the direct kernels here and Winograd all pool in registers), and not a
+ * second pool (a kernel applies one). */
 bool conv_simd_fuses_pool(const IrOp *conv, const Layer *pool, const Target *t) {
     bool pool_2x2 = pool->kh == 2 && pool->kw == 2 && pool->sh == 2 && pool->sw == 2 && !pool->pad_top &&
                     !pool->pad_bottom && !pool->pad_left && !pool->pad_right;
-    return pool_2x2 && t && t->lanes != 1 && !conv_fused_pool(conv) && conv_simd_kernel(conv, t) &&
-           !conv_winograd_kernel(conv, t);
+    return pool_2x2 && t && t->lanes != 1 && !conv_fused_pool(conv) && conv_simd_kernel(conv, t);
 }

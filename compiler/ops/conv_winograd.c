@@ -80,18 +80,33 @@ typedef struct Wino {
 static int round_up(int n, int to) { return (n + to - 1) / to * to; }
 static int min_int(int a, int b) { return a < b ? a : b; }
 
+/* The conv's own output size (out_shape is the pooled one when a 2x2 pool
+ * is fused: each 4x4 tile then stores 2x2 pooled outputs). */
+static int conv_rows(const IrOp *op) { return op->in_shape.h - 2; }
+static int conv_cols(const IrOp *op) { return op->in_shape.w - 2; }
+static int pool_factor(const IrOp *op) { return conv_fused_pool(op) ? 2 : 1; }
+
+/* Conv outputs of the last tile row (or column, `along` = conv_cols) that
+ * an output needs: with a pool only whole pooled pairs count (may be 0). */
+static int last_outputs(const IrOp *op, int along, int tiles) {
+    int last = along - (tiles - 1) * TILE_OUT;
+    if (!conv_fused_pool(op))
+        return last;
+    return 2 * (along / 2 - (tiles - 1) * TILE_OUT / 2);
+}
+
 static WinoPlan wino_plan(const IrOp *op) {
-    WinoPlan p = {.th = (op->out_shape.h + TILE_OUT - 1) / TILE_OUT,
-                  .tw = (op->out_shape.w + TILE_OUT - 1) / TILE_OUT,
+    WinoPlan p = {.th = (conv_rows(op) + TILE_OUT - 1) / TILE_OUT,
+                  .tw = (conv_cols(op) + TILE_OUT - 1) / TILE_OUT,
                   .cs = round_up(op->in_shape.c, PAD_TO), .fs = round_up(op->out_shape.c, PAD_TO)};
     long long row_floats = (long long)POINTS * p.tw * (p.cs + p.fs);
     int rows = (int)(BLOCK_BUDGET_FLOATS / row_floats);
     p.block_rows = rows < 1 ? 1 : rows > p.th ? p.th : rows;
-    int last = (p.th - 1) * TILE_OUT, last_col = (p.tw - 1) * TILE_OUT;
+    int last = (p.th - 1) * TILE_OUT, last_col = (p.tw - 1) * TILE_OUT;   /* first row/col of the last tiles */
     p.in_rows = min_int(TILE_IN, op->in_shape.h - last);
     p.in_cols = min_int(TILE_IN, op->in_shape.w - last_col);
-    p.out_rows = op->out_shape.h - last;
-    p.out_cols = op->out_shape.w - last_col;
+    p.out_rows = last_outputs(op, conv_rows(op), p.th);
+    p.out_cols = last_outputs(op, conv_cols(op), p.tw);
     return p;
 }
 
@@ -213,6 +228,38 @@ static void emit_input_transform(Emitter *e, const Wino *w, int rows, int cols, 
         }
 }
 
+/* One output vector at pixel (i, j) of the tile's output block. */
+static void emit_store(Emitter *e, const IrOp *op, int i, int j, int tail, const char *value) {
+    int at = (i * op->out_shape.w + j) * op->out_shape.c;
+    if (tail)
+        emit(e, "cnnc_vstore_tail(o + %d, %s, %d);\n", at, value, tail);
+    else
+        emit(e, "cnnc_vstore(o + %d, %s);\n", at, value);
+}
+
+/* The activated outputs y, or with a fused 2x2 pool their pooled pairs of
+ * rows and columns (max with NaN propagation, or the mean). */
+static void emit_output_stores(Emitter *e, const IrOp *op, int rows, int cols, int tail,
+                               const char *y[TILE_OUT][TILE_OUT]) {
+    const Layer *pool = conv_fused_pool(op);
+    if (!pool) {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                emit_store(e, op, i, j, tail, y[i][j]);
+        return;
+    }
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            emit(e, "const cnnc_v y%d_%d = %s;\n", i, j, y[i][j]);
+    bool is_max = pool->kind == LAYER_MAXPOOL;
+    const char *combine = is_max ? "cnnc_vmaxnan(cnnc_vmaxnan(y%d_%d, y%d_%d), cnnc_vmaxnan(y%d_%d, y%d_%d))"
+                                 : "cnnc_vmul(cnnc_vadd(cnnc_vadd(y%d_%d, y%d_%d), cnnc_vadd(y%d_%d, y%d_%d)), "
+                                   "cnnc_vbcast(0.25f))";
+    for (int i = 0; i < rows; i += 2)
+        for (int j = 0; j < cols; j += 2)
+            emit_store(e, op, i / 2, j / 2, tail, arena_printf(combine, i, j, i, j + 1, i + 1, j, i + 1, j + 1));
+}
+
 /* Does any of the first `outputs` rows of A^T read point k? */
 static bool output_reads(int outputs, int k) {
     for (int i = 0; i < outputs; i++)
@@ -243,18 +290,15 @@ static void emit_output_transform(Emitter *e, const Wino *w, int rows, int cols,
             if (s[i][j])
                 emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, combination(transform_at[i], col, TILE_IN));
         }
+    const char *y[TILE_OUT][TILE_OUT];
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++) {
-            const char *y = combination(transform_at[j], s[i], TILE_IN);
+            y[i][j] = combination(transform_at[j], s[i], TILE_IN);
             if (op->bias.count)
-                y = arena_printf("cnnc_vadd(%s, b)", y);
-            y = simd_act_expr(op->act, op->alpha, y);
-            int at = (i * op->out_shape.w + j) * op->out_shape.c;
-            if (tail)
-                emit(e, "cnnc_vstore_tail(o + %d, %s, %d);\n", at, y, tail);
-            else
-                emit(e, "cnnc_vstore(o + %d, %s);\n", at, y);
+                y[i][j] = arena_printf("cnnc_vadd(%s, b)", y[i][j]);
+            y[i][j] = simd_act_expr(op->act, op->alpha, y[i][j]);
         }
+    emit_output_stores(e, op, rows, cols, tail, y);
 }
 
 /* ------------------------------------------------------ loops over tiles */
@@ -282,7 +326,8 @@ static void emit_tile_vectors(Emitter *e, const Wino *w, Sweep sweep, int rows, 
             emit_input_transform(e, w, rows, cols, part ? tail : 0);
         } else {
             emit(e, "const float *mt = m + t * %d + k;\n", w->plan.fs);
-            emit(e, "float *o = out + (ty * %d + tx * %d) * %d + k;\n", TILE_OUT * op->out_shape.w, TILE_OUT,
+            int step = TILE_OUT / pool_factor(op);   /* outputs a tile stores per side */
+            emit(e, "float *o = out + (ty * %d + tx * %d) * %d + k;\n", step * op->out_shape.w, step,
                  op->out_shape.c);
             if (op->bias.count)
                 emit(e, "const cnnc_v b = %s;\n",
@@ -306,7 +351,7 @@ static void emit_tile_row(Emitter *e, const Wino *w, Sweep sweep, int rows) {
         emit_tile_vectors(e, w, sweep, rows, full_tile);
         emit(e, "}\n");
     }
-    if (full < p->tw) {
+    if (full < p->tw && last_cols > 0) {
         emit(e, "{\nconst int tx = %d, t = (ty - ty0) * %d + tx;\n", full, p->tw);
         emit_tile_vectors(e, w, sweep, rows, last_cols);
         emit(e, "}\n");
@@ -326,7 +371,7 @@ static void emit_sweep(Emitter *e, const Wino *w, Sweep sweep, int nrows, bool l
         emit_tile_row(e, w, sweep, full_tile);
         emit(e, "}\n");
     }
-    if (full < nrows) {
+    if (full < nrows && last_rows > 0) {
         emit(e, "{\nconst int ty = ty0 + %d;\n", full);
         emit_tile_row(e, w, sweep, last_rows);
         emit(e, "}\n");
@@ -498,7 +543,7 @@ static double winograd_cost_ratio(const IrOp *op, const Target *t) {
     double chains = tile.nb * min_int(tile.px, block_tiles(&p));
     double gemm_rate = chains < CHAINS_FOR_PEAK ? chains / CHAINS_FOR_PEAK : 1.0;
     double per_tile = POINTS * c * fvec / gemm_rate + cvec * INPUT_TRANSFORM_COST + fvec * OUTPUT_TRANSFORM_COST;
-    double direct = (double)op->out_shape.h * op->out_shape.w * 9 * c * fvec;
+    double direct = (double)conv_rows(op) * conv_cols(op) * 9 * c * fvec;
     return (double)p.th * p.tw * per_tile / direct;
 }
 
