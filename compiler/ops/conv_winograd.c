@@ -15,7 +15,8 @@
  *   2. per point ξ, the GEMM with conv_simd's register tile: PX tiles times
  *      NB vectors of output channels, one broadcast of V per tile and input
  *      channel, U[ξ] staying in L1 across the block's tiles;
- *   3. output transform A^T M A, bias, activation, stored to the output.
+ *   3. output transform A^T M A, bias, activation, stored to the output
+ *      (with a fused 2x2 pool: each 4x4 tile stores its 2x2 pooled outputs).
  * Partial tiles at the right and bottom edges are separate straight-line
  * variants: input taps past the buffer are known zeros (no load, terms
  * dropped), outputs past the edge are not computed or stored; the loops
