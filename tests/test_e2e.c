@@ -20,10 +20,6 @@
 #include "e2e/driver.h"
 #include "e2e/npyio.h"
 
-#define X86_FLAGS_SSE4 "-msse4.1"
-#define X86_FLAGS_AVX2 "-mavx2 -mfma"
-#define X86_FLAGS_AVX512 "-mavx512f -mavx512bw -mavx512dq -mavx512vl"
-
 static char *fixture_file(const char *name, const char *file) {
     return format("%s/%s/%s", fixtures_dir(), name, file);
 }
@@ -90,21 +86,6 @@ static void verify_target(const char *options, const Toolchain *tcs, int ntc) {
     remove_tree(dir);
     free(made);
     free(dir);
-}
-
-static bool cpu_has(const char *feature) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (!strcmp(feature, "sse4.1"))
-        return __builtin_cpu_supports("sse4.1");
-    if (!strcmp(feature, "avx2"))
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-#else
-    (void)feature;
-    return false;
-#endif
 }
 
 Test(e2e, scalar, .timeout = 600) {

@@ -19,10 +19,6 @@
 
 #include "e2e/driver.h"
 
-#define X86_FLAGS_SSE4 "-msse4.1"
-#define X86_FLAGS_AVX2 "-mavx2 -mfma"
-#define X86_FLAGS_AVX512 "-mavx512f -mavx512bw -mavx512dq -mavx512vl"
-
 static const char *const acts[5] = {"relu", "relu6", "leaky_relu", "sigmoid", "tanh"};
 
 static const char ones19[] = "[1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1]";
@@ -110,48 +106,37 @@ static void verify_target(const char *options, const Toolchain *tcs, int ntc) {
     free(dir);
 }
 
-static bool cpu_has(const char *feature) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (!strcmp(feature, "sse4.1"))
-        return __builtin_cpu_supports("sse4.1");
-    if (!strcmp(feature, "avx2"))
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-#else
-    (void)feature;
-    return false;
-#endif
+/* Code for --target=TARGET built by gcc and by clang with `flags`. */
+static void verify_gcc_clang(const char *target, const char *flags) {
+    char *options = format("--target=%s", target);
+    char *gcc = format("gcc-%s", target), *clang = format("clang-%s", target);
+    Toolchain tcs[] = {{gcc, "gcc", flags, true, ""}, {clang, "clang", flags, true, ""}};
+    verify_target(options, tcs, 2);
+    free(clang);
+    free(gcc);
+    free(options);
 }
 
 Test(nan, scalar, .timeout = 300) {
-    Toolchain tcs[] = {{"gcc-scalar", "gcc", "-O2", true, ""}, {"clang-scalar", "clang", "-O2", true, ""}};
-    verify_target("--target=scalar", tcs, 2);
+    verify_gcc_clang("scalar", "-O2");
 }
 
 Test(nan, sse4, .timeout = 300) {
     if (!cpu_has("sse4.1"))
         cr_skip_test("this CPU has no SSE4.1");
-    Toolchain tcs[] = {{"gcc-sse4", "gcc", "-O2 " X86_FLAGS_SSE4, true, ""},
-                       {"clang-sse4", "clang", "-O2 " X86_FLAGS_SSE4, true, ""}};
-    verify_target("--target=sse4", tcs, 2);
+    verify_gcc_clang("sse4", "-O2 " X86_FLAGS_SSE4);
 }
 
 Test(nan, avx2, .timeout = 300) {
     if (!cpu_has("avx2"))
         cr_skip_test("this CPU has no AVX2+FMA");
-    Toolchain tcs[] = {{"gcc-avx2", "gcc", "-O2 " X86_FLAGS_AVX2, true, ""},
-                       {"clang-avx2", "clang", "-O2 " X86_FLAGS_AVX2, true, ""}};
-    verify_target("--target=avx2", tcs, 2);
+    verify_gcc_clang("avx2", "-O2 " X86_FLAGS_AVX2);
 }
 
 Test(nan, avx512, .timeout = 300) {
     if (!cpu_has("avx512"))
         cr_skip_test("this CPU lacks one of AVX-512 F/BW/DQ/VL");
-    Toolchain tcs[] = {{"gcc-avx512", "gcc", "-O2 " X86_FLAGS_AVX512, true, ""},
-                       {"clang-avx512", "clang", "-O2 " X86_FLAGS_AVX512, true, ""}};
-    verify_target("--target=avx512", tcs, 2);
+    verify_gcc_clang("avx512", "-O2 " X86_FLAGS_AVX512);
 }
 
 /* auto: the best path -march=native enables, plain x86-64 (SSE2) and the

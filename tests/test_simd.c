@@ -7,7 +7,8 @@
  * inputs and writes the outputs to stdout, compile that file with the
  * target's flags (-Werror: generated code must be warning-free), run it —
  * under qemu for NEON — and check every element against the same layer
- * computed here in double: |got - exp| <= 1e-4 * max(1, |exp|).
+ * computed here in double (tests/kernel_harness.c writes, compiles, runs and
+ * checks): |got - exp| <= 1e-4 * max(1, |exp|).
  * Padding is not the conv kernel's business (lowering puts a PAD op in
  * front), so the cases are unpadded.  A target the machine cannot run is
  * skipped with the reason.
@@ -15,13 +16,9 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cnnc.h"
-
-#define RUNTIME_DIR "../runtime"
-#define WORK_DIR "/tmp"
+#include "kernel_harness.h"
 
 typedef enum { NO_POOL, MAX_POOL, AVG_POOL } PoolKind;
 
@@ -85,30 +82,14 @@ static int conv_w(const Case *c) { return c->kind == IR_DENSE ? 1 : (c->iw - c->
 static int out_h(const Case *c) { return c->pool ? conv_h(c) / 2 : conv_h(c); }
 static int out_w(const Case *c) { return c->pool ? conv_w(c) / 2 : conv_w(c); }
 static long long in_count(const Case *c) { return (long long)c->ih * c->iw * c->ic; }
-static long long out_count(const Case *c) { return (long long)out_h(c) * out_w(c) * c->f; }
 
 static long long weight_count(const Case *c) {
     return c->kind == IR_DENSE ? (long long)c->ic * c->f : (long long)c->kh * c->kw * c->ic * c->f;
 }
 
-/* Deterministic values in [-1, 1). */
-static float *random_floats(long long n, unsigned seed) {
-    float *v = arena_alloc((size_t)n * sizeof *v);
-    for (long long i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        v[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
-    }
-    return v;
-}
-
-typedef struct Data {
-    float *input, *weight, *bias;
-} Data;
-
-static Data case_data(int k) {
+static KernelData case_data(int k) {
     const Case *c = &cases[k];
-    Data d = {random_floats(in_count(c), 11u + (unsigned)k), random_floats(weight_count(c), 23u + (unsigned)k),
-              random_floats(c->f, 37u + (unsigned)k)};
+    KernelData d = kernel_random_data(k, in_count(c), weight_count(c), c->f);
     /* Scale the weights so sums stay O(1) and sigmoid/tanh are not saturated. */
     long long fan_in = weight_count(c) / c->f;
     for (long long i = 0; i < weight_count(c); i++)
@@ -120,19 +101,8 @@ static Data case_data(int k) {
     return d;
 }
 
-static double act_ref(ActKind act, double x) {
-    switch (act) {
-    case ACT_RELU: return x < 0 ? 0 : x;   /* NaN stays NaN */
-    case ACT_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
-    case ACT_LEAKY_RELU: return x > 0 ? x : 0.01 * x;
-    case ACT_SIGMOID: return 1 / (1 + exp(-x));
-    case ACT_TANH: return tanh(x);
-    default: return x;
-    }
-}
-
 /* The layer in double, canonical weights [KH][KW][Cin][F] (dense [in][out]). */
-static double conv_reference(const Case *c, const Data *d, int oy, int ox, int f) {
+static double conv_reference(const Case *c, const KernelData *d, int oy, int ox, int f) {
     double s = c->bias ? d->bias[f] : 0.0;
     int kh = c->kind == IR_DENSE ? 1 : c->kh, kw = c->kind == IR_DENSE ? 1 : c->kw;
     for (int ky = 0; ky < kh; ky++)
@@ -143,11 +113,13 @@ static double conv_reference(const Case *c, const Data *d, int oy, int ox, int f
                 s += (double)d->input[((long long)iy * c->iw + ix) * c->ic + ch] *
                      d->weight[(((long long)ky * kw + kx) * c->ic + ch) * c->f + f];
             }
-    return act_ref(c->act, s);
+    return kernel_act_ref(c->act, s);
 }
 
 /* The conv, then the fused 2x2 stride-2 pool if the case has one. */
-static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
+static double reference(int k, const void *data, int oy, int ox, int f) {
+    const Case *c = &cases[k];
+    const KernelData *d = data;
     if (!c->pool)
         return conv_reference(c, d, oy, ox, f);
     double sum = 0, max = -INFINITY;
@@ -160,8 +132,11 @@ static double reference(const Case *c, const Data *d, int oy, int ox, int f) {
     return c->pool == MAX_POOL ? max : sum / 4;
 }
 
-static IrOp make_op(int k, const Data *d, const Target *t) {
+/* Case k packed for t, with the data its reference reads. */
+static KernelCase build_case(int k, const Target *t) {
     const Case *c = &cases[k];
+    KernelData *d = arena_alloc(sizeof *d);
+    *d = case_data(k);
     IrOp op = {.kind = c->kind, .kh = c->kh, .kw = c->kw, .sh = c->sh, .sw = c->sw, .dh = c->dh, .dw = c->dw,
                .act = c->act, .alpha = 0.01f, .unroll = c->unroll};
     op.in_shape = c->kind == IR_DENSE ? shape_vector(c->ic) : shape_image(c->ih, c->iw, c->ic);
@@ -180,153 +155,17 @@ static IrOp make_op(int k, const Data *d, const Target *t) {
     cr_assert_not_null(op.kernel, "no %s kernel for case %d", t->name, k);
     op.kernel->pack(&op);
     op.symbol_prefix = arena_printf("case%d", k);
-    return op;
+    return (KernelCase){op, d->input, d};
 }
 
-static void write_float_list(FILE *f, const float *v, long long n) {
-    fprintf(f, "{");
-    for (long long i = 0; i < n; i++)
-        fprintf(f, isnan(v[i]) ? "%sNAN" : "%s%.9g", i == 0 ? "\n    " : i % 8 ? ", " : ",\n    ", (double)v[i]);
-    fprintf(f, "}");
-}
+static const KernelSuite suite = {"simd", NCASES, 1 << 16, true, build_case, reference};
 
-static void write_floats(FILE *f, const char *decl, const float *v, long long n) {
-    fprintf(f, "%s[%lld] = ", decl, n);
-    write_float_list(f, v, n);
-    fprintf(f, ";\n");
-}
+Test(simd, sse4) { kernel_test_sse4(&suite); }
 
-/* A kernel reads a large array as NAME.f (a union member, as emit_c.c
- * declares it) and a small one as NAME. */
-static void write_array(FILE *f, const IrOp *op, int i) {
-    const char *symbol = ir_array_symbol(op, i);
-    size_t len = strlen(symbol);
-    if (len < 2 || strcmp(symbol + len - 2, ".f")) {
-        write_floats(f, arena_printf("static const float %s", symbol), op->arrays[i].data, op->arrays[i].count);
-        return;
-    }
-    fprintf(f, "static const union { float f[%lld]; } %.*s = {", op->arrays[i].count, (int)(len - 2), symbol);
-    write_float_list(f, op->arrays[i].data, op->arrays[i].count);
-    fprintf(f, "};\n");
-}
+Test(simd, avx2) { kernel_test_avx2(&suite); }
 
-static void write_case(FILE *f, int k, const Target *t) {
-    Data d = case_data(k);
-    IrOp op = make_op(k, &d, t);
-    for (int i = 0; i < op.narrays; i++)
-        write_array(f, &op, i);
-    write_floats(f, arena_printf("static const float case%d_input", k), d.input, in_count(&cases[k]));
-    fprintf(f, "static void case%d(const float *restrict in, float *restrict out) {\n", k);
-    Emitter e = {.out = f, .indent = 1, .line_start = true};
-    op.kernel->emit_body(&e, &op);
-    fprintf(f, "}\n\n");
-}
+Test(simd, avx512) { kernel_test_avx512(&suite, false); }
 
-/* One program running every case and writing all outputs to stdout. */
-static const char *write_program(const Target *t, const char *tag) {
-    const char *path = arena_printf(WORK_DIR "/cnnc_test_simd_%s_%d.c", tag, (int)getpid());
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "#include <math.h>\n#include <stdio.h>\n#include \"%s\"\n\n", t->header);
-    for (int k = 0; k < NCASES; k++)
-        write_case(f, k, t);
-    fprintf(f, "static float out[1 << 16];\n\nint main(void) {\n");
-    fprintf(f, "    fputs(CNNC_ISA \"\\n\", stdout);\n");
-    for (int k = 0; k < NCASES; k++)
-        fprintf(f, "    case%d(case%d_input, out);\n    fwrite(out, sizeof(float), %lld, stdout);\n", k, k,
-                out_count(&cases[k]));
-    fprintf(f, "    return 0;\n}\n");
-    fclose(f);
-    return path;
-}
+Test(simd, auto_every_path) { kernel_test_auto(&suite, "cc"); }
 
-static void check_outputs(FILE *run, const char *tag) {
-    for (int k = 0; k < NCASES; k++) {
-        const Case *c = &cases[k];
-        Data d = case_data(k);
-        float *got = arena_alloc((size_t)out_count(c) * sizeof *got);
-        cr_assert_eq(fread(got, sizeof *got, (size_t)out_count(c), run), (size_t)out_count(c),
-                     "%s: case %d: short output", tag, k);
-        for (int oy = 0; oy < out_h(c); oy++)
-            for (int ox = 0; ox < out_w(c); ox++)
-                for (int f = 0; f < c->f; f++) {
-                    double want = reference(c, &d, oy, ox, f);
-                    double have = got[((long long)oy * out_w(c) + ox) * c->f + f];
-                    if (isnan(want) || isnan(have))
-                        cr_assert(isnan(want) && isnan(have), "%s: case %d at (%d,%d,%d): got %.9g, want %.9g",
-                                  tag, k, oy, ox, f, have, want);
-                    else
-                        cr_assert(fabs(have - want) <= 1e-4 * fmax(1.0, fabs(want)),
-                              "%s: case %d at (%d,%d,%d): got %.9g, want %.9g", tag, k, oy, ox, f, have, want);
-                }
-    }
-}
-
-/* The program first prints the ISA the runtime header took: the flags must
- * have selected the path under test. */
-static void check_isa(FILE *run, const char *tag, const char *isa) {
-    char line[32] = "";
-    cr_assert_not_null(fgets(line, sizeof line, run), "%s: no output", tag);
-    line[strcspn(line, "\n")] = '\0';
-    cr_assert_str_eq(line, isa, "%s: compiled for %s, expected %s", tag, line, isa);
-}
-
-/* Generate for target `name`, compile with `cc flags`, run under `runner`
- * (empty, or an emulator), expect the runtime header to pick `isa`. */
-static void run_target(const char *name, const char *isa, const char *tag, const char *cc, const char *flags,
-                       const char *runner) {
-    const Target *t = target_by_name(name);
-    cr_assert_not_null(t);
-    const char *src = write_program(t, tag);
-    const char *exe = arena_printf(WORK_DIR "/cnnc_test_simd_%s_%d", tag, (int)getpid());
-    const char *cmd = arena_printf("%s -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror %s -I" RUNTIME_DIR
-                                   " %s -o %s -lm", cc, flags, src, exe);
-    cr_assert_eq(system(cmd), 0, "%s: compile failed: %s", tag, cmd);
-    FILE *run = popen(arena_printf("%s %s", runner, exe), "r");
-    cr_assert_not_null(run);
-    check_isa(run, tag, isa);
-    check_outputs(run, tag);
-    cr_assert_eq(pclose(run), 0, "%s: program failed", tag);
-    remove(src);
-    remove(exe);
-}
-
-static bool have_command(const char *name) {
-    return system(arena_printf("command -v %s >/dev/null 2>&1", name)) == 0;
-}
-
-Test(simd, sse4) {
-    if (!__builtin_cpu_supports("sse4.1"))
-        cr_skip_test("this CPU has no SSE4.1");
-    run_target("sse4", "sse4", "sse4", "cc", "-msse4.1", "");
-}
-
-Test(simd, avx2) {
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
-        cr_skip_test("this CPU has no AVX2+FMA");
-    run_target("avx2", "avx2", "avx2", "cc", "-mavx2 -mfma", "");
-}
-
-Test(simd, avx512) {
-    if (!__builtin_cpu_supports("avx512f"))
-        cr_skip_test("this CPU has no AVX-512F");
-    run_target("avx512", "avx512", "avx512", "cc", "-mavx512f", "");
-}
-
-/* `auto` on every path: forced scalar, plain x86-64 (SSE2), then each ISA. */
-Test(simd, auto_every_path) {
-    run_target("auto", "scalar", "auto_scalar", "cc", "-DCNNC_SIMD_FORCE_SCALAR", "");
-    run_target("auto", "sse2", "auto_sse2", "cc", "", "");
-    run_target("auto", "sse4", "auto_sse4", "cc", "-msse4.1", "");
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        run_target("auto", "avx2", "auto_avx2", "clang", "-mavx2 -mfma", "");
-    if (__builtin_cpu_supports("avx512f"))
-        run_target("auto", "avx512", "auto_avx512", "cc", "-mavx512f", "");
-}
-
-Test(simd, neon) {
-    if (!have_command("aarch64-linux-gnu-gcc") || !have_command("qemu-aarch64"))
-        cr_skip_test("no aarch64-linux-gnu-gcc or qemu-aarch64: NEON not tested");
-    run_target("neon", "neon", "neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
-    run_target("auto", "neon", "auto_neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64");
-}
+Test(simd, neon) { kernel_test_neon(&suite); }

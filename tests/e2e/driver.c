@@ -248,3 +248,18 @@ bool toolchain_works(const Toolchain *tc) {
     free(dir);
     return works;
 }
+
+bool cpu_has(const char *feature) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (!strcmp(feature, "sse4.1"))
+        return __builtin_cpu_supports("sse4.1");
+    if (!strcmp(feature, "avx2"))
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+    (void)feature;
+    return false;
+#endif
+}

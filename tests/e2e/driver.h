@@ -1,6 +1,7 @@
-/* driver.h — what test_e2e.c and test_random.c share: running commands,
- * scratch directories, and building a batch of cnnc-generated models into
- * one harness executable per toolchain (see harness.c). */
+/* driver.h — what test_e2e.c, test_random.c and test_nan.c share: running
+ * commands, scratch directories, the CPU's SIMD paths, and building a batch
+ * of cnnc-generated models into one harness executable per toolchain (see
+ * harness.c). */
 #ifndef CNNC_TEST_DRIVER_H
 #define CNNC_TEST_DRIVER_H
 
@@ -49,6 +50,14 @@ bool build_harness(const char *dir, const Toolchain *tc, char **names, int n,
  * *report receives the harness output (malloc'd). */
 bool run_harness(const char *dir, const Toolchain *tc, const char *name,
                  const char *input, const char *expected, char **report);
+
+/* The x86 flags of each SIMD target, and whether this CPU runs code built
+ * with them: cpu_has("sse4.1"), "avx2" (with FMA) or "avx512" (F/BW/DQ/VL). */
+#define X86_FLAGS_SSE4 "-msse4.1"
+#define X86_FLAGS_AVX2 "-mavx2 -mfma"
+#define X86_FLAGS_AVX512 "-mavx512f -mavx512bw -mavx512dq -mavx512vl"
+
+bool cpu_has(const char *feature);
 
 /* True when `cc` exists and links a trivial program with these flags. */
 bool toolchain_works(const Toolchain *tc);
