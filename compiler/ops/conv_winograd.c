@@ -136,6 +136,16 @@ static double filter_point(const IrOp *op, int i, int j, int c, int f) {
     return sum;
 }
 
+/* U is packed [36][FS/16][Cin][16]: a GEMM tile's output-channel vectors
+ * then stream contiguous rows of 16 floats over the input channels, for
+ * every lane count (a [36][Cin][FS] packing strides FS floats per channel,
+ * which the AVX2 tile of 16 channels reads at a quarter of a cache line per
+ * 64-float row). */
+static long long u_index(const IrOp *op, const WinoPlan *p, int xi, int c, int f) {
+    long long point = (long long)xi * op->in_shape.c * p->fs;
+    return point + ((long long)(f / PAD_TO) * op->in_shape.c + c) * PAD_TO + f % PAD_TO;
+}
+
 static void winograd_pack(IrOp *op) {
     WinoPlan p = wino_plan(op);
     int cin = op->in_shape.c;
@@ -146,8 +156,7 @@ static void winograd_pack(IrOp *op) {
         for (int xi = 0; xi < POINTS; xi++)
             for (int c = 0; c < cin; c++)
                 for (int f = 0; f < op->out_shape.c; f++)
-                    packed[((long long)xi * cin + c) * p.fs + f] =
-                        (float)filter_point(op, xi / TILE_IN, xi % TILE_IN, c, f);
+                    packed[u_index(op, &p, xi, c, f)] = (float)filter_point(op, xi / TILE_IN, xi % TILE_IN, c, f);
     }
     op->arrays[0] = (IrArray){"weight", packed, count};
     op->narrays = 1;
@@ -390,9 +399,12 @@ static void emit_gemm_tile(Emitter *e, const Wino *w, int nb, int px) {
         for (int v = 0; v < nb; v++)
             emit(e, "cnnc_v a%d_%d = cnnc_vzero();\n", p, v);
     emit(e, "const float *vx = vp + t0 * %d;\n", cs);
+    for (int v = 0; v < nb; v++)
+        emit(e, "const float *u%d = up0 + (f0 + %d) / %d * %d + (f0 + %d) %% %d;\n", v, v * lanes, PAD_TO,
+             w->op->in_shape.c * PAD_TO, v * lanes, PAD_TO);
     emit(e, "for (int c = 0; c < %d; c++) {\n", w->op->in_shape.c);
     for (int v = 0; v < nb; v++)
-        emit(e, "const cnnc_v w%d = cnnc_vload(up + c * %d + %d);\n", v, fs, v * lanes);
+        emit(e, "const cnnc_v w%d = cnnc_vload(u%d + c * %d);\n", v, v, PAD_TO);
     emit(e, "cnnc_v x;\n");
     for (int p = 0; p < px; p++) {
         emit(e, "x = cnnc_vbcast(vx[%d + c]);", p * cs);
@@ -432,12 +444,12 @@ static void emit_gemm(Emitter *e, const Wino *w, int ntiles) {
          (long long)w->op->in_shape.c * w->plan.fs);
     if (nsub) {
         emit(e, "for (int f0 = 0; f0 < %d; f0 += %d) {\n", nsub * nb * lanes, nb * lanes);
-        emit(e, "const float *up = up0 + f0;\nfloat *mp = mp0 + f0;\n");
+        emit(e, "float *mp = mp0 + f0;\n");
         emit_gemm_tiles(e, w, nb, ntiles);
         emit(e, "}\n");
     }
     if (rest) {
-        emit(e, "{\nconst float *up = up0 + %d;\nfloat *mp = mp0 + %d;\n", nsub * nb * lanes, nsub * nb * lanes);
+        emit(e, "{\nconst int f0 = %d;\nfloat *mp = mp0 + f0;\n", nsub * nb * lanes);
         emit_gemm_tiles(e, w, rest, ntiles);
         emit(e, "}\n");
     }
