@@ -16,6 +16,7 @@ import os
 import platform
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -79,6 +80,23 @@ def cpu_flags():
     return set()
 
 
+def cpu_times():
+    """(steal, total) jiffies of all CPUs from /proc/stat: a VM's hypervisor
+    steal time is invisible to the per-process CPU clocks."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+
+
+def steal_share(since):
+    """Steal time as a share of all CPU time since `since` (cpu_times()), or None."""
+    steal, total = (b - a for a, b in zip(since, cpu_times()))
+    return steal / total if total > 0 else None
+
+
 def cpu_model():
     """lscpu's model name, with family/model (a VM may say only "AMD EPYC")."""
     out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
@@ -124,12 +142,13 @@ class Bench:
 
     # ---- rows -------------------------------------------------------------
     def timed(self, cmd, timeout=300):
-        """(wall median µs, CPU-time median µs) of a runner's timing line."""
+        """(wall median µs, CPU-time median µs, cmd) of a runner's timing line;
+        cmd is kept so that later rounds can run it again."""
         out = run(self.pinned(cmd), timeout, env=self.env)
         match = re.search(r"median_us=([\d.]+) min_us=[\d.]+ iters=\d+ cpu_median_us=([\d.]+)", out)
         if not match:
             raise RowFailed("no timing line in output")
-        return float(match.group(1)), float(match.group(2))
+        return float(match.group(1)), float(match.group(2)), cmd
 
     def error(self, model_dir, output_path):
         ref = np.fromfile(os.path.join(model_dir, "ref64.bin"), "<f8")
@@ -142,8 +161,9 @@ class Bench:
         """Runs measure() -> ((wall µs, CPU µs), output path, note); records the row."""
         row = dict(model=model, impl=impl)
         try:
-            (wall, cpu), output, note = measure()
-            row.update(us=wall, cpu_us=cpu, err=self.error(os.path.join(OUT, "models", model), output), note=note)
+            (wall, cpu, cmd), output, note = measure()
+            row.update(us=wall, cpu_us=cpu, err=self.error(os.path.join(OUT, "models", model), output), note=note,
+                       cmd=cmd, walls=[wall], cpus=[cpu])
             log(f"bench: {model:8} {impl:28} {wall:12.2f} µs (CPU {cpu:.2f})  err {row['err']:.1e}  {note}")
         except RowFailed as e:
             row["na"] = str(e)
@@ -252,27 +272,52 @@ class Bench:
         self.add_row(model, "PyTorch", lambda: self.best_of(
             [(v, lambda v=v: self.torch_variant(model, v)) for v in ("frozen", "optimized")]))
         self.add_row(model, "textbook loops", lambda: self.naive_row(model))
+        self.more_rounds(model)
+
+    def more_rounds(self, model):
+        """Rounds 2..R: every row of the model once more, in turn, so that a
+        slow spell of a shared machine hits all rows alike; a row's figure is
+        the median of its rounds (spread: (max - min) / median)."""
+        rows = [r for r in self.rows if r["model"] == model and "us" in r]
+        for _ in range(self.args.rounds - 1):
+            for row in rows:
+                try:
+                    wall, cpu, _ = self.timed(row["cmd"])
+                except RowFailed as e:
+                    log(f"bench: {model:8} {row['impl']:28} later round failed: {e}")
+                    continue
+                row["walls"].append(wall)
+                row["cpus"].append(cpu)
+        for row in rows:
+            row["us"], row["cpu_us"] = statistics.median(row["walls"]), statistics.median(row["cpus"])
+            row["spread"] = (max(row["walls"]) - min(row["walls"])) / row["us"]
+            log(f"bench: {model:8} {row['impl']:28} {row['us']:12.2f} µs over {len(row['walls'])} rounds, "
+                f"spread {100 * row['spread']:.0f}%")
 
     def run_all(self):
         """Every model; the table is rewritten after each, so a run cut short
         still leaves the models it finished."""
         os.makedirs(os.path.join(OUT, "runs"), exist_ok=True)
         self.macs, started, cpu = {}, time.time(), cpu_model()
+        self.times_at_start = cpu_times()
         self.build_tools()
         self.measure_peak()
         for model in self.args.models:
             self.bench_model(model)
+            self.steal = steal_share(self.times_at_start)
             self.text = report.render(self, cpu, time.time() - started)
             with open(self.args.results, "w") as f:
                 f.write(self.text)
         with open(os.path.join(OUT, "results.json"), "w") as f:
-            json.dump(dict(rows=self.rows, compile=self.compile_rows, peak=self.peak, macs=self.macs), f, indent=1)
+            rows = [{k: v for k, v in r.items() if k != "cmd"} for r in self.rows]
+            json.dump(dict(rows=rows, compile=self.compile_rows, peak=self.peak, macs=self.macs), f, indent=1)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated example names")
-    parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per row (after warm-up)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per row and round (after warm-up)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per model; a row is their median")
     parser.add_argument("--cpu", type=int, default=1 if os.cpu_count() > 1 else 0, help="core to pin to")
     parser.add_argument("--compile-timeout", type=int, default=300, help="seconds allowed for gcc per file")
     parser.add_argument("--results", default=os.path.join(BENCH, "RESULTS.md"))

@@ -82,6 +82,20 @@ def compile_table(compile_rows):
     return lines
 
 
+def rounds_lines(bench):
+    """How steady the machine was: the rounds' spread and the hypervisor's steal."""
+    lines = []
+    spread = [r for r in bench.rows if "spread" in r]
+    if spread:
+        worst = max(spread, key=lambda r: r["spread"])
+        lines.append(f"- Each row is the median of {bench.args.rounds} rounds of {bench.args.seconds:g} s, taken in "
+                     f"turn with the model's other rows; the largest spread between a row's rounds "
+                     f"((max − min) / median) was {100 * worst['spread']:.0f}% ({worst['model']}, {worst['impl']}).")
+    if bench.steal is not None:
+        lines.append(f"- Hypervisor steal time during the run: {100 * bench.steal:.1f}% of all CPU time.")
+    return lines
+
+
 def header(bench, cpu, elapsed):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     peak_text = ", ".join(f"{isa} {g:.1f} GFLOP/s" for isa, g in bench.peak.items()) or "n/a"
@@ -98,14 +112,19 @@ def header(bench, cpu, elapsed):
              "against PyTorch in float64.",
              "- Generated code and the textbook loops: gcc -O2 plus the target's -m flags "
              "(auto: -march=native). How each peer is set up, and why: docs/decisions/bench.md."]
+    lines += rounds_lines(bench)
     preempted = [r for r in bench.rows if "us" in r and r["us"] > 1.1 * r["cpu_us"] + 1]
     if preempted:
         lines.append(f"- **Other work shared the machine during this run**: in {len(preempted)} rows the "
                      "wall-clock median exceeds the CPU-time median by over 10% (preemption); for those "
                      "rows the CPU µs column is the better estimate.")
+    elif max((r.get("spread", 0) for r in bench.rows), default=0) > 0.1:
+        lines.append("- Wall-clock and CPU-time medians agree within 10% in every row (no preemption), but "
+                     "rounds differ by more than 10%: the machine (shared caches, memory, host) was noisy; "
+                     "treat differences within the spread as noise.")
     else:
-        lines.append("- Wall-clock and CPU-time medians agree within 10% in every row: the core was not "
-                     "contended during this run.")
+        lines.append("- Wall-clock and CPU-time medians agree within 10% in every row and rounds within 10%: "
+                     "the core was not contended during this run.")
     return lines
 
 

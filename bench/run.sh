@@ -7,7 +7,7 @@
 # Node.js; npm: onnxruntime-node into bench/node_modules from the committed
 # lock file), builds cnnc in bench/out/build, writes the example weights that
 # are not committed, then runs bench.py, which measures every row and writes
-# bench/RESULTS.md.  A full run takes 4 minutes on a quiet machine, 10 on a busy one.
+# bench/RESULTS.md.  A full run (3 rounds) takes 8 minutes on a quiet machine, 20 on a busy one.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
