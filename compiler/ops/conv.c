@@ -27,6 +27,15 @@ static const char *sum_times(const char *sum, int k) {
     return k == 1 ? sum : arena_printf("(%s) * %d", sum, k);
 }
 
+/* Offset of output pixel (oy, ox): rows frame_pitch apart (a frame's rows
+ * are wider than the tensor's). */
+static const char *output_pixel(const IrOp *op) {
+    Shape out = op->out_shape;
+    if (!has_frame(op))
+        return sum_times(arena_printf("oy * %d + ox", out.w), out.c);
+    return arena_printf("oy * %d + %s", frame_pitch(op), times("ox", out.c));
+}
+
 static void emit_conv_init(Emitter *e, const IrOp *op) {
     int f = op->out_shape.c;
     emit(e, "for (int f = 0; f < %d; f++) {\n", f);
@@ -41,7 +50,7 @@ static void emit_conv_init(Emitter *e, const IrOp *op) {
 static void emit_conv(Emitter *e, const IrOp *op) {
     Shape in = op->in_shape, out = op->out_shape;
     emit(e, "for (int oy = 0; oy < %d; oy++) {\nfor (int ox = 0; ox < %d; ox++) {\n", out.h, out.w);
-    emit(e, "float *o = out + %s;\n", sum_times(arena_printf("oy * %d + ox", out.w), out.c));
+    emit(e, "float *o = out + %s;\n", output_pixel(op));
     emit_conv_init(e, op);
     emit(e, "for (int ky = 0; ky < %d; ky++) {\nfor (int kx = 0; kx < %d; kx++) {\n", op->kh, op->kw);
     const char *pixel = arena_printf("(%s + %s) * %d + %s + %s", times("oy", op->sh),
@@ -69,5 +78,5 @@ static void emit_pad(Emitter *e, const IrOp *op) {
     emit(e, "out[%s + i] = in[y * %d + i];\n}\n}\n", first, in.w * in.c);
 }
 
-const KernelEmitter conv_scalar_kernel = {"scalar", pack_conv, emit_conv, false};
-const KernelEmitter pad_scalar_kernel = {"scalar", pack_nothing, emit_pad, false};
+const KernelEmitter conv_scalar_kernel = {"scalar", pack_conv, emit_conv, false, true};
+const KernelEmitter pad_scalar_kernel = {"scalar", pack_nothing, emit_pad, false, false};

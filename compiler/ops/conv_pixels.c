@@ -202,11 +202,11 @@ static void emit_segment(Emitter *e, const IrOp *op, const PixelTile *t, int pix
     int f = op->out_shape.c;
     if (t->pool) {
         emit_pool(e, op, t, nvec);
-        emit(e, "float *o = out + ((oy / 2) * %d + ox / 2) * %d;\n", op->out_shape.w, f);
+        emit(e, "float *o = out + (oy / 2) * %d + (ox / 2) * %d;\n", frame_pitch(op), f);
         emit_transposed_store(e, op, t, (nvec + 1) / 2, pixels / 2, pooled);
     } else {
         emit_activation(e, op, nvec);
-        emit(e, "float *o = out + (oy * %d + ox) * %d;\n", op->out_shape.w, f);
+        emit(e, "float *o = out + oy * %d + ox * %d;\n", frame_pitch(op), f);
         emit_transposed_store(e, op, t, nvec, pixels, activated);
     }
 }
@@ -246,7 +246,7 @@ static void conv_pixels_emit_body(Emitter *e, const IrOp *op) {
     emit(e, "#endif\n");
 }
 
-#define CONV_PIXELS_KERNEL(isa) {isa, conv_pixels_pack, conv_pixels_emit_body, false}
+#define CONV_PIXELS_KERNEL(isa) {isa, conv_pixels_pack, conv_pixels_emit_body, false, true}
 static const KernelEmitter conv_pixels_kernels[] = {
     CONV_PIXELS_KERNEL("auto"), CONV_PIXELS_KERNEL("sse4"), CONV_PIXELS_KERNEL("avx2"),
     CONV_PIXELS_KERNEL("avx512"), CONV_PIXELS_KERNEL("neon"),
