@@ -1,8 +1,10 @@
 /* ops/conv.c — scalar kernels for conv2d and the zero-padding op before it.
  *
  * Lowering gives a conv an input that is already padded (a PAD op writes a
- * zero-bordered copy), so the kernel is a valid convolution whose loops have
- * constant bounds and no per-element branch.  Weights stay in the canonical
+ * zero-bordered copy, or the producer wrote a zero-bordered frame: layout.c),
+ * so the kernel is a valid convolution whose loops have constant bounds and
+ * no per-element branch.  Output rows are frame_pitch apart, so the conv can
+ * itself write the next padded conv's frame.  Weights stay in the canonical
  * [KH][KW][Cin][F] order: for each output position the kernel walks the
  * taps, and for each input channel adds x[c] * w[c][f] across the F outputs,
  * a contiguous inner loop a C compiler can vectorize. */

@@ -11,8 +11,9 @@
  * filters; the activation (tanh for LeNet) runs on full vectors too.  The
  * weights are read in their canonical order [KH][KW][1][F]: nothing to pack.
  *
- * The output is H-W-C, so each tile is transposed on the way out through a
- * small stack array (F vectors stored, then F floats per pixel copied).
+ * The output is H-W-C (rows frame_pitch apart: it may be a frame, layout.c),
+ * so each tile is transposed on the way out through a small stack array (F
+ * vectors stored, then F floats per pixel copied).
  * When lowering has fused a 2x2 stride-2 pool into the op (IrOp.fused, see
  * lower.c), R = 2 rows are computed, activated, combined vertically, then
  * horizontally with the even/odd deinterleave of neighbouring vectors, and

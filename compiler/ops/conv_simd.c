@@ -5,8 +5,10 @@
  * row times NB vectors of output channels (NB*PX accumulators), and for each
  * tap and input channel broadcasts one input value per pixel and multiplies
  * it into NB weight vectors (XNNPACK's "igemm" shape without the indirection
- * buffer: the input is already zero-padded by a PAD op, so every tap is in
- * range and there is no border code).  Bias starts the accumulators, the
+ * buffer: the input is already zero-padded, by a PAD op or by the producer
+ * writing a frame (layout.c), so every tap is in range and there is no
+ * border code).  Output rows are frame_pitch apart, so the kernel can write
+ * the next padded conv's frame itself.  Bias starts the accumulators, the
  * activation is applied at store, and a last vector of fewer than L channels
  * is stored with the exact tail helpers.
  *

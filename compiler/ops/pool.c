@@ -6,7 +6,8 @@
  * clamped cell count, or by the full window with count_pad (torch's
  * count_include_pad).  Without padding the clamping lines are not emitted.
  * Max propagates NaN as torch does: a NaN cell wins (`x != x`), and once the
- * running max is NaN no comparison replaces it. */
+ * running max is NaN no comparison replaces it.  Max and avg pools address
+ * output rows with frame_pitch, so they can write a padded conv's frame. */
 #include "cnnc.h"
 
 static void pack_nothing(IrOp *op) { op->narrays = 0; }
