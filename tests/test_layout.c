@@ -170,9 +170,10 @@ Test(layout, scale_fold_keeps_the_kernel_choice) {
     const char *w = R(3 * 3 * 3 * 16);
     const char *conv = arena_printf("c1: conv2d filters=16 kernel=3 padding=same bias=false weights=%s\n", w);
     for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
-        Ir *plain = lower_and_plan(checked_model(arena_printf("model t\ninput 12x12x3\n%s", conv)), targets[i]);
-        Ir *scaled = lower_and_plan(
-            checked_model(arena_printf("model t\ninput 12x12x3\nrescale scale=1/255\n%s", conv)), targets[i]);
+        const char *plain_text = arena_printf("model t\ninput 12x12x3\n%s", conv);
+        const char *scaled_text = arena_printf("model t\ninput 12x12x3\nrescale scale=1/255\n%s", conv);
+        Ir *plain = lower_and_plan(checked_model(plain_text), targets[i]);
+        Ir *scaled = lower_and_plan(checked_model(scaled_text), targets[i]);
         cr_assert_eq(plain->nops, scaled->nops);
         for (int k = 0; k < plain->nops; k++) {
             cr_assert_str_eq(plain->ops[k].func_name, scaled->ops[k].func_name);
@@ -225,15 +226,20 @@ static void write_model(const Model *m, const char *target, const char *dir) {
 }
 
 /* Builds and runs the model for one toolchain; compares with want. */
-static void assert_toolchain_matches(const Model *m, const float *input, const float *want, const Toolchain *tc) {
+static const char *runtime_dir(void) {
+    const char *d = getenv("CNNC_RUNTIME");
+    return d ? d : "../runtime";
+}
+
+static void assert_toolchain_matches(const Model *m, const float *input, const float *want,
+                                     const Toolchain *tc) {
     char *dir = arena_strdup("/tmp/cnnc_layout_XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
     write_model(m, tc->target, dir);
     write_driver(m, input, dir);
     cr_assert_eq(run(arena_printf("cd %s && %s -std=c11 -Wall -Wextra -Wpedantic -Werror -O1 %s -I%s "
                                   "main.c model.c -lm -o prog 2> cc.log && %s./prog > out.txt",
-                                  dir, tc->cc, tc->flags, getenv("CNNC_RUNTIME") ? getenv("CNNC_RUNTIME") : "../runtime",
-                                  tc->exec)), 0, "%s %s failed in %s", tc->target, tc->cc, dir);
+                                  dir, tc->cc, tc->flags, runtime_dir(), tc->exec)), 0, "%s %s failed in %s", tc->target, tc->cc, dir);
     FILE *f = fopen(arena_printf("%s/out.txt", dir), "r");
     for (long long i = 0; i < shape_count(m->output); i++) {
         float got;
@@ -256,7 +262,8 @@ static const Toolchain toolchains[] = {
 static void assert_matches_interp(const char *text) {
     Model *m = checked_model(text);
     long long n_in = shape_count(m->input);
-    float *input = arena_alloc((size_t)n_in * sizeof *input), *want = arena_alloc((size_t)shape_count(m->output) * sizeof *want);
+    float *input = arena_alloc((size_t)n_in * sizeof *input);
+    float *want = arena_alloc((size_t)shape_count(m->output) * sizeof *want);
     for (long long i = 0; i < n_in; i++)
         input[i] = (float)((i * 37) % 255) / 64.0f - 1.5f;
     interp_run(m, input, want);
@@ -269,5 +276,7 @@ static void assert_matches_interp(const char *text) {
 
 Test(layout_run, flowers_like_on_nan_workspace, .timeout = 240) { assert_matches_interp(flowers_like()); }
 Test(layout_run, policy_like_on_nan_workspace, .timeout = 240) { assert_matches_interp(policy_like()); }
-Test(layout_run, gray_frames_and_pools_on_nan_workspace, .timeout = 240) { assert_matches_interp(gray_model()); }
+Test(layout_run, gray_frames_and_pools_on_nan_workspace, .timeout = 240) {
+    assert_matches_interp(gray_model());
+}
 Test(layout_run, narrow_tiles_on_nan_workspace, .timeout = 240) { assert_matches_interp(narrow_model()); }
