@@ -564,6 +564,8 @@ bool has_frame(const IrOp *op);
 int frame_pitch(const IrOp *op);
 long long frame_origin(const IrOp *op);
 void emit_frame_border(Emitter *e, const IrOp *op);
+/* The same zeroing for any buffer: the PAD op's output zeroes only its border too. */
+void emit_zero_border(Emitter *e, const char *buf, Shape interior, Frame f);
 /* plan.c: assigns workspace offsets by liveness (first fit by offset). */
 void plan_memory(Ir *ir);
 long long ir_workspace_bytes(const Ir *ir);

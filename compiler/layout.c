@@ -103,25 +103,28 @@ static void emit_zero_run(Emitter *e, const char *base, long long count) {
     emit(e, "for (int i = 0; i < %lld; i++) {\n%s[i] = 0.0f;\n}\n", count, base);
 }
 
-/* The border in three parts: everything before the interior's first row
- * (top rows, left of row 0), the gap between consecutive interior rows
- * (right of row y, left of row y+1: contiguous), everything after the
- * interior's last row. */
-void emit_frame_border(Emitter *e, const IrOp *op) {
-    if (!has_frame(op))
-        return;
-    Shape s = op->out_shape;
-    int pitch = frame_pitch(op), row = s.w * s.c, gap = pitch - row;
-    long long origin = frame_origin(op), end = origin + (long long)(s.h - 1) * pitch + row;
-    long long total = (long long)(op->out_frame.top + s.h + op->out_frame.bottom) * pitch;
-    emit(e, "/* zero border of the %dx%dx%d frame around the %s output */\n",
-         op->out_frame.top + s.h + op->out_frame.bottom, pitch / s.c, s.c, shape_str(s));
-    emit_zero_run(e, "frame", origin);
+/* The border of an interior of shape s in frame f of buffer `buf`, in three
+ * parts: everything before the interior's first row (top rows, left of row
+ * 0), the gap between consecutive interior rows (right of row y, left of row
+ * y+1: contiguous), everything after the interior's last row. */
+void emit_zero_border(Emitter *e, const char *buf, Shape s, Frame f) {
+    int pitch = (f.left + s.w + f.right) * s.c, row = s.w * s.c, gap = pitch - row;
+    long long origin = (long long)f.top * pitch + (long long)f.left * s.c;
+    long long end = origin + (long long)(s.h - 1) * pitch + row;
+    long long total = (long long)(f.top + s.h + f.bottom) * pitch;
+    emit(e, "/* zero border of the %dx%dx%d frame around the %s interior */\n", f.top + s.h + f.bottom,
+         pitch / s.c, s.c, shape_str(s));
+    emit_zero_run(e, buf, origin);
     if (gap && s.h > 1) {
         emit(e, "for (int y = 0; y < %d; y++) {\n", s.h - 1);
-        emit(e, "float *gap = frame + %lld + y * %d;\n", origin + row, pitch);
+        emit(e, "float *gap = %s + %lld + y * %d;\n", buf, origin + row, pitch);
         emit_zero_run(e, "gap", gap);
         emit(e, "}\n");
     }
-    emit_zero_run(e, arena_printf("(frame + %lld)", end), total - end);
+    emit_zero_run(e, arena_printf("(%s + %lld)", buf, end), total - end);
+}
+
+void emit_frame_border(Emitter *e, const IrOp *op) {
+    if (has_frame(op))
+        emit_zero_border(e, "frame", op->out_shape, op->out_frame);
 }

@@ -70,10 +70,11 @@ static void emit_conv(Emitter *e, const IrOp *op) {
     emit(e, "}\n}\n");
 }
 
-/* Zero everything, then copy each input row into the middle. */
+/* Zero the border (the interior is overwritten anyway), then copy each
+ * input row into the middle. */
 static void emit_pad(Emitter *e, const IrOp *op) {
     Shape in = op->in_shape, out = op->out_shape;
-    emit(e, "for (int i = 0; i < %lld; i++) {\nout[i] = 0.0f;\n}\n", shape_count(out));
+    emit_zero_border(e, "out", in, (Frame){op->pad_top, op->pad_bottom, op->pad_left, op->pad_right});
     emit(e, "for (int y = 0; y < %d; y++) {\nfor (int i = 0; i < %d; i++) {\n", in.h, in.w * in.c);
     const char *row = op->pad_top ? arena_printf("(y + %d)", op->pad_top) : "y";
     const char *first = sum_times(arena_printf("%s * %d + %d", row, out.w, op->pad_left), in.c);

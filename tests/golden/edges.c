@@ -20,8 +20,18 @@ static CNNC_ALIGN(64) const float edges_edge_weight[9] = {
 
 /* model.cnn:3 blur conv2d (zero padding) 8x8x1 -> 10x10x1 */
 static void edges_blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
-    for (int i = 0; i < 100; i++) {
+    /* zero border of the 10x10x1 frame around the 8x8x1 interior */
+    for (int i = 0; i < 11; i++) {
         out[i] = 0.0f;
+    }
+    for (int y = 0; y < 7; y++) {
+        float *gap = out + 19 + y * 10;
+        for (int i = 0; i < 2; i++) {
+            gap[i] = 0.0f;
+        }
+    }
+    for (int i = 0; i < 11; i++) {
+        (out + 89)[i] = 0.0f;
     }
     for (int y = 0; y < 8; y++) {
         for (int i = 0; i < 8; i++) {
@@ -32,7 +42,7 @@ static void edges_blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT o
 
 /* model.cnn:3 blur conv2d 8x8x1 -> 8x8x1, kernel 3x3, stride 1, padding 1; writes into a zero-bordered frame [top 1, bottom 1, left 1, right 1], the next conv's padding */
 static void edges_blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT frame) {
-    /* zero border of the 10x10x1 frame around the 8x8x1 output */
+    /* zero border of the 10x10x1 frame around the 8x8x1 interior */
     for (int i = 0; i < 11; i++) {
         frame[i] = 0.0f;
     }
