@@ -488,7 +488,17 @@ typedef struct KernelEmitter {
      * (plus `float *scratch` when op->scratch_floats > 0). */
     void (*emit_body)(Emitter *e, const IrOp *op);
     bool in_place_ok;    /* correct when in == out (elementwise kernels) */
+    /* Addresses its output rows with frame_pitch(op) from `out`, so it can
+     * write into the interior of a zero-bordered frame (layout.c). */
+    bool writes_frame;
 } KernelEmitter;
+
+/* A zero border around an op's H-W-C output (layout.c): the buffer holds
+ * (top+H+bottom) rows of (left+W+right)*C floats, the tensor its interior.
+ * All zero: the plain H-W-C layout. */
+typedef struct Frame {
+    int top, bottom, left, right;
+} Frame;
 
 struct IrOp {
     IrOpKind kind;
@@ -512,6 +522,7 @@ struct IrOp {
      * (per_position_bias); AFFINE weight = scale[C], bias = shift[C]. */
     Tensor weight, bias;
     bool per_position_bias;
+    Frame out_frame;         /* the output's zero border (layout.c), else all 0 */
 
     UnrollMode unroll;       /* from EmitOptions; kernels read it */
     /* Scratch a kernel needs during the op (e.g. Winograd's transformed
@@ -542,6 +553,19 @@ typedef struct Ir {
  * model without weights too (shapes only), for --summary. */
 Ir *lower_model(const Model *m, const EmitOptions *opts);
 void dump_ir(const Ir *ir, FILE *out);
+/* layout.c: the planner's activation layouts.  After kernels are chosen, a
+ * PAD op whose input a frame-writing kernel produces for it alone is
+ * removed: the producer writes into the interior of the padded buffer and
+ * zeroes its border.  frame_pitch is the floats between two output rows,
+ * frame_origin the offset of the interior; emit_frame_border zeroes the
+ * border from `frame` (nothing without a frame). */
+void place_frames(Ir *ir);
+bool has_frame(const IrOp *op);
+int frame_pitch(const IrOp *op);
+long long frame_origin(const IrOp *op);
+void emit_frame_border(Emitter *e, const IrOp *op);
+/* The same zeroing for any buffer: the PAD op's output zeroes only its border too. */
+void emit_zero_border(Emitter *e, const char *buf, Shape interior, Frame f);
 /* plan.c: assigns workspace offsets by liveness (first fit by offset). */
 void plan_memory(Ir *ir);
 long long ir_workspace_bytes(const Ir *ir);

@@ -343,7 +343,19 @@ static void emit_op_comment(const Ir *ir, const EmitOptions *opts, Emitter *e, c
     for (int i = 0; i < op->nfused; i++)
         emit(e, "%s line %d %s %s", i ? "," : "; fused:", op->fused[i]->line, op->fused[i]->name,
              layer_kind_name(op->fused[i]->kind));
+    if (has_frame(op))
+        emit(e, "; writes into a zero-bordered frame [top %d, bottom %d, left %d, right %d], the next "
+                "conv's padding", op->out_frame.top, op->out_frame.bottom, op->out_frame.left, op->out_frame.right);
     emit(e, "%s */\n", note ? note : "");
+}
+
+/* An op writing a zero-bordered frame (layout.c) gets the whole buffer as
+ * `frame`, zeroes its border and hands the kernel `out`, the interior. */
+static void emit_frame_interior(Emitter *e, const IrOp *op, const char *restrict_kw) {
+    if (!has_frame(op))
+        return;
+    emit_frame_border(e, op);
+    emit(e, "float *%sout = frame + %lld;\n", restrict_kw, frame_origin(op));
 }
 
 /* The whole function (comment, signature, body) as text; free() it. */
@@ -356,8 +368,9 @@ static char *function_text(const Ir *ir, const EmitOptions *opts, const IrOp *op
     Emitter e = {.out = f, .line_start = true};
     emit_op_comment(ir, opts, &e, op, note);
     const char *restrict_kw = op->kernel->in_place_ok ? "" : "CNNC_RESTRICT ";
-    emit(&e, "static void %s(const float *%sin, float *%sout%s) {\n", op->func_name, restrict_kw,
-         restrict_kw, op->scratch >= 0 ? ", float *CNNC_RESTRICT scratch" : "");
+    emit(&e, "static void %s(const float *%sin, float *%s%s%s) {\n", op->func_name, restrict_kw,
+         restrict_kw, has_frame(op) ? "frame" : "out", op->scratch >= 0 ? ", float *CNNC_RESTRICT scratch" : "");
+    emit_frame_interior(&e, op, restrict_kw);
     op->kernel->emit_body(&e, op);
     emit(&e, "}\n\n");
     if (fclose(f))

@@ -11,10 +11,14 @@
  *   - dropout, linear and flatten order=hwc are nothing (hwc is our layout);
  *   - flatten order=chw followed by a dense permutes the dense weight rows
  *     at compile time; anywhere else it is a transpose op.
- * A conv with padding reads a zero-bordered copy made by a PAD op, so every
+ *   - a scale-only affine (zero shift) right before a padded conv is folded
+ *     too: the zero border stays zero under a pure scale.
+ * A conv with padding reads a zero-bordered buffer made by a PAD op, so every
  * conv kernel is a plain valid convolution without per-element branches.
- * At the end the last op is retargeted to the caller's output buffer; the
- * kernel emitter of each op is chosen and packs its constant arrays. */
+ * At the end the last op is retargeted to the caller's output buffer and the
+ * kernel emitter of each op is chosen; then layout.c removes each PAD op
+ * whose producer can write its output straight into that zero-bordered frame,
+ * and the kernels pack their constant arrays. */
 #include "cnnc.h"
 
 #include <string.h>
@@ -101,12 +105,37 @@ static void fold_affine_after(Lowering *lw, IrOp *op, const Layer *bn) {
     note_fused(op, bn);
 }
 
-/* y = conv(affine(x)) with no padding, or dense(affine(x)): row r of the
- * weight matrix (viewed as [rows][F]) reads input channel r % C. */
+/* Absent (then 0) or all zeros; false when the values are unknown (a file
+ * not read under --summary; inline lists are always read). */
+static bool tensor_all_zero(const Tensor *t) {
+    if (t->count && !t->data)
+        return false;
+    for (long long i = 0; i < t->count; i++)
+        if (t->data[i] != 0.0f)
+            return false;
+    return true;
+}
+
+/* An affine op whose shift is known to be zero in every channel, y = x*scale
+ * (see layer_affine), decided from the layer so that --summary, which may
+ * lack the values, plans the same ops when the shift is given inline. */
+static bool is_scale_only(const IrOp *aff) {
+    const Layer *l = aff->layer;
+    switch (l->kind) {
+    case LAYER_RESCALE: return tensor_all_zero(&l->t[T_OFFSET]);
+    case LAYER_NORMALIZE: return tensor_all_zero(&l->t[T_MEAN]);
+    case LAYER_BATCHNORM: return tensor_all_zero(&l->t[T_BETA]) && tensor_all_zero(&l->t[T_MEAN]);
+    default: return false;
+    }
+}
+
+/* y = conv(affine(x)) with no padding (or a scale-only affine), or
+ * dense(affine(x)): row r of the weight matrix (viewed as [rows][F]) reads
+ * input channel r % C.  A scale-only affine gives no bias. */
 static void fold_affine_before(Lowering *lw, IrOp *op, const IrOp *aff) {
     int f_count = op->out_shape.c, c_count = (int)aff->weight.count;
     long long rows = op->weight.count / f_count;
-    if (!op->bias.count)
+    if (!op->bias.count && !is_scale_only(aff))
         op->bias = new_tensor(lw->m, f_count);
     Tensor w = new_tensor(lw->m, op->weight.count);
     Tensor b = new_tensor(lw->m, op->bias.count);
@@ -178,7 +207,24 @@ static bool has_padding(const Layer *l) {
     return l->pad_top || l->pad_bottom || l->pad_left || l->pad_right;
 }
 
+/* The affine op just appended, if it is scale-only and a padded conv reads
+ * its output: removed (with its buffer, the last one made) into *aff, for
+ * the conv to fold.  A zero shift keeps the conv's zero border zero. */
+static bool take_scale_only_affine(Lowering *lw, IrOp *aff) {
+    IrOp *prev = last_op(lw);
+    if (!prev || prev->kind != IR_AFFINE || prev->out != lw->cur || prev->out != lw->bufs.len - 1 ||
+        !is_scale_only(prev))
+        return false;
+    *aff = *prev;
+    lw->ops.len--;
+    lw->bufs.len--;
+    lw->cur = aff->in;
+    return true;
+}
+
 static void lower_conv(Lowering *lw, const Layer *l) {
+    IrOp scale;
+    bool fold_scale = has_padding(l) && take_scale_only_affine(lw, &scale);
     if (has_padding(l)) {
         Shape p = shape_image(l->in.h + l->pad_top + l->pad_bottom,
                               l->in.w + l->pad_left + l->pad_right, l->in.c);
@@ -191,7 +237,9 @@ static void lower_conv(Lowering *lw, const Layer *l) {
     op->weight = l->t[T_WEIGHT];
     op->bias = l->t[T_BIAS];
     op->per_position_bias = l->per_position_bias;
-    if (!has_padding(l))
+    if (fold_scale)
+        fold_affine_before(lw, op, &scale);
+    else if (!has_padding(l))
         absorb_previous_affine(lw, op);
     add_activation(lw, last_op(lw), l);
 }
@@ -389,11 +437,15 @@ static const char *function_name(const Ir *ir, int index) {
     return name;
 }
 
+static void choose_kernels(Ir *ir) {
+    for (int i = 0; i < ir->nops; i++)
+        ir->ops[i].kernel = choose_kernel(&ir->ops[i], ir->target);
+}
+
 static void finish_ops(Ir *ir, UnrollMode unroll) {
     for (int i = 0; i < ir->nops; i++) {
         IrOp *op = &ir->ops[i];
         op->unroll = unroll;
-        op->kernel = choose_kernel(op, ir->target);
         op->kernel->pack(op);
         op->symbol_prefix = arena_printf("%s_%s", ir->model->name,
                                          op->layer ? op->layer->cname : "io");
@@ -402,8 +454,9 @@ static void finish_ops(Ir *ir, UnrollMode unroll) {
 }
 
 /* A kernel that asked for scratch (in pack) gets a workspace buffer that
- * lives only during its op. */
+ * lives only during its op.  (place_frames may have shortened the lists.) */
 static void add_scratch_buffers(Lowering *lw, Ir *ir) {
+    lw->bufs.len = ir->nbufs;
     for (int i = 0; i < ir->nops; i++) {
         if (ir->ops[i].scratch_floats <= 0)
             continue;
@@ -425,6 +478,8 @@ Ir *lower_model(const Model *m, const EmitOptions *opts) {
     Ir *ir = arena_alloc(sizeof *ir);
     *ir = (Ir){.model = m, .target = opts ? opts->target : NULL, .ops = lw.ops.items,
                .nops = lw.ops.len, .bufs = lw.bufs.items, .nbufs = lw.bufs.len};
+    choose_kernels(ir);
+    place_frames(ir);
     finish_ops(ir, opts ? opts->unroll : UNROLL_AUTO);
     add_scratch_buffers(&lw, ir);
     return ir;
@@ -443,6 +498,9 @@ static void dump_op(const Ir *ir, int i, FILE *out) {
         fprintf(out, " k%dx%d s%dx%d d%dx%d", op->kh, op->kw, op->sh, op->sw, op->dh, op->dw);
     if (op->pad_top || op->pad_bottom || op->pad_left || op->pad_right)
         fprintf(out, " pad[%d,%d,%d,%d]", op->pad_top, op->pad_bottom, op->pad_left, op->pad_right);
+    if (has_frame(op))
+        fprintf(out, " frame[%d,%d,%d,%d]", op->out_frame.top, op->out_frame.bottom, op->out_frame.left,
+                op->out_frame.right);
     if (op->kind == IR_TRANSPOSE)
         fprintf(out, " %s", op->to_chw ? "hwc->chw" : "chw->hwc");
     if (op->bias.count)

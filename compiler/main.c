@@ -2,6 +2,8 @@
  *
  *   parse → check → lower → plan → emit
  *
+ * (lower_model runs layout.c's place_frames itself: it must come after the
+ * kernels are chosen and before they pack their arrays.)
  * Only this file decides the exit status: 0 success, 1 an error in the model
  * or its files, 2 wrong command-line use.  Output files are written to
  * temporaries and renamed into place only when everything succeeded, so an

@@ -697,9 +697,9 @@ static void pack_nothing(IrOp *op) {
     (void)op;
 }
 
-static const KernelEmitter unrolled_relu_kernel = {"scalar", pack_nothing, emit_unrolled_relu, false};
+static const KernelEmitter unrolled_relu_kernel = {"scalar", pack_nothing, emit_unrolled_relu, false, false};
 static const KernelEmitter per_isa_relu_kernel = {"scalar", pack_nothing, emit_unrolled_relu_per_isa,
-                                                  false};
+                                                  false, false};
 
 /* t: input n → relu, emitted by a stand-in kernel under `mode`. */
 static char *emit_relu_model(int n, const KernelEmitter *kernel, UnrollMode mode, const char *dir) {

@@ -82,8 +82,8 @@ static void emit_copy(Emitter *e, const IrOp *op) {
     emit(e, "for (int i = 0; i < %lld; i++) {\nout[i] = in[i];\n}\n", shape_count(op->out_shape));
 }
 
-const KernelEmitter act_scalar_kernel = {"scalar", pack_nothing, emit_act, true};
-const KernelEmitter softmax_scalar_kernel = {"scalar", pack_nothing, emit_softmax, true};
-const KernelEmitter affine_scalar_kernel = {"scalar", pack_affine, emit_affine, true};
-const KernelEmitter transpose_scalar_kernel = {"scalar", pack_nothing, emit_transpose, false};
-const KernelEmitter copy_scalar_kernel = {"scalar", pack_nothing, emit_copy, false};
+const KernelEmitter act_scalar_kernel = {"scalar", pack_nothing, emit_act, true, false};
+const KernelEmitter softmax_scalar_kernel = {"scalar", pack_nothing, emit_softmax, true, false};
+const KernelEmitter affine_scalar_kernel = {"scalar", pack_affine, emit_affine, true, false};
+const KernelEmitter transpose_scalar_kernel = {"scalar", pack_nothing, emit_transpose, false, false};
+const KernelEmitter copy_scalar_kernel = {"scalar", pack_nothing, emit_copy, false, false};

@@ -11,8 +11,9 @@
  * filters; the activation (tanh for LeNet) runs on full vectors too.  The
  * weights are read in their canonical order [KH][KW][1][F]: nothing to pack.
  *
- * The output is H-W-C, so each tile is transposed on the way out through a
- * small stack array (F vectors stored, then F floats per pixel copied).
+ * The output is H-W-C (rows frame_pitch apart: it may be a frame, layout.c),
+ * so each tile is transposed on the way out through a small stack array (F
+ * vectors stored, then F floats per pixel copied).
  * When lowering has fused a 2x2 stride-2 pool into the op (IrOp.fused, see
  * lower.c), R = 2 rows are computed, activated, combined vertically, then
  * horizontally with the even/odd deinterleave of neighbouring vectors, and
@@ -202,11 +203,11 @@ static void emit_segment(Emitter *e, const IrOp *op, const PixelTile *t, int pix
     int f = op->out_shape.c;
     if (t->pool) {
         emit_pool(e, op, t, nvec);
-        emit(e, "float *o = out + ((oy / 2) * %d + ox / 2) * %d;\n", op->out_shape.w, f);
+        emit(e, "float *o = out + (oy / 2) * %d + (ox / 2) * %d;\n", frame_pitch(op), f);
         emit_transposed_store(e, op, t, (nvec + 1) / 2, pixels / 2, pooled);
     } else {
         emit_activation(e, op, nvec);
-        emit(e, "float *o = out + (oy * %d + ox) * %d;\n", op->out_shape.w, f);
+        emit(e, "float *o = out + oy * %d + ox * %d;\n", frame_pitch(op), f);
         emit_transposed_store(e, op, t, nvec, pixels, activated);
     }
 }
@@ -246,7 +247,7 @@ static void conv_pixels_emit_body(Emitter *e, const IrOp *op) {
     emit(e, "#endif\n");
 }
 
-#define CONV_PIXELS_KERNEL(isa) {isa, conv_pixels_pack, conv_pixels_emit_body, false}
+#define CONV_PIXELS_KERNEL(isa) {isa, conv_pixels_pack, conv_pixels_emit_body, false, true}
 static const KernelEmitter conv_pixels_kernels[] = {
     CONV_PIXELS_KERNEL("auto"), CONV_PIXELS_KERNEL("sse4"), CONV_PIXELS_KERNEL("avx2"),
     CONV_PIXELS_KERNEL("avx512"), CONV_PIXELS_KERNEL("neon"),

@@ -5,8 +5,10 @@
  * row times NB vectors of output channels (NB*PX accumulators), and for each
  * tap and input channel broadcasts one input value per pixel and multiplies
  * it into NB weight vectors (XNNPACK's "igemm" shape without the indirection
- * buffer: the input is already zero-padded by a PAD op, so every tap is in
- * range and there is no border code).  Bias starts the accumulators, the
+ * buffer: the input is already zero-padded, by a PAD op or by the producer
+ * writing a frame (layout.c), so every tap is in range and there is no
+ * border code).  Output rows are frame_pitch apart, so the kernel can write
+ * the next padded conv's frame itself.  Bias starts the accumulators, the
  * activation is applied at store, and a last vector of fewer than L channels
  * is stored with the exact tail helpers.
  *
@@ -267,15 +269,18 @@ static void emit_tile_reduction(Emitter *e, const IrOp *op, const ConvTile *t, i
     emit_tap_levels(e, op, t, nb, px, lv, nlv, first_unrolled_level(op, lv, nlv), 0, "x0", "w");
 }
 
-static void emit_tile_store(Emitter *e, const IrOp *op, int nb, int px, int tail, int lanes) {
-    int f = op->out_shape.c;
+/* Pixel p of the tile is in output row p / cols, column p % cols: rows are
+ * frame_pitch apart (wider than the tensor's inside a frame). */
+static void emit_tile_store(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px, int tail) {
+    int f = op->out_shape.c, lanes = t->lanes;
     for (int p = 0; p < px; p++)
         for (int v = 0; v < nb; v++) {
             const char *val = simd_act_expr(op->act, op->alpha, arena_printf("a%d_%d", p, v));
+            int off = (p / t->cols) * frame_pitch(op) + (p % t->cols) * f + v * lanes;
             if (tail && v == nb - 1)
-                emit(e, "cnnc_vstore_tail(o + %d, %s, %d);\n", p * f + v * lanes, val, tail);
+                emit(e, "cnnc_vstore_tail(o + %d, %s, %d);\n", off, val, tail);
             else
-                emit(e, "cnnc_vstore(o + %d, %s);\n", p * f + v * lanes, val);
+                emit(e, "cnnc_vstore(o + %d, %s);\n", off, val);
         }
 }
 
@@ -314,7 +319,7 @@ static void emit_tile(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int
     if (t->pool)
         emit_pooled_store(e, op, &body, nb, tail);
     else
-        emit_tile_store(e, op, nb, px, tail, t->lanes);
+        emit_tile_store(e, op, &body, nb, px, tail);
 }
 
 /* `n` units of `unit` columns (pooled columns are 2 conv columns) split into
@@ -378,7 +383,7 @@ void simd_emit_channel_blocks(Emitter *e, const IrOp *op, const SimdBlocks *b, S
 
 static void emit_output_rows(Emitter *e, const IrOp *op, const ConvTile *t) {
     emit(e, "const float *row = in + oy * %d;\n", op->sh * op->in_shape.w * op->in_shape.c);
-    emit(e, "float *orow = out + oy%s * %d;\n", t->pool ? " / 2" : "", op->out_shape.w * op->out_shape.c);
+    emit(e, "float *orow = out + oy%s * %d;\n", t->pool ? " / 2" : "", frame_pitch(op));
     SimdBlocks b = conv_blocks(op, t);
     simd_emit_channel_blocks(e, op, &b, emit_row_tiles, t);
 }
@@ -433,7 +438,7 @@ static void conv_simd_emit_body(Emitter *e, const IrOp *op) {
     emit_conv_for_tile(e, op, &t);
 }
 
-#define CONV_SIMD_KERNEL(isa) {isa, conv_simd_pack, conv_simd_emit_body, false}
+#define CONV_SIMD_KERNEL(isa) {isa, conv_simd_pack, conv_simd_emit_body, false, true}
 static const KernelEmitter conv_simd_kernels[] = {
     CONV_SIMD_KERNEL("auto"), CONV_SIMD_KERNEL("sse4"), CONV_SIMD_KERNEL("avx2"),
     CONV_SIMD_KERNEL("avx512"), CONV_SIMD_KERNEL("neon"),

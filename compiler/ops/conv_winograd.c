@@ -240,7 +240,7 @@ static void emit_input_transform(Emitter *e, const Wino *w, int rows, int cols, 
 
 /* One output vector at pixel (i, j) of the tile's output block. */
 static void emit_store(Emitter *e, const IrOp *op, int i, int j, int tail, const char *value) {
-    int at = (i * op->out_shape.w + j) * op->out_shape.c;
+    int at = i * frame_pitch(op) + j * op->out_shape.c;
     if (tail)
         emit(e, "cnnc_vstore_tail(o + %d, %s, %d);\n", at, value, tail);
     else
@@ -337,8 +337,7 @@ static void emit_tile_vectors(Emitter *e, const Wino *w, Sweep sweep, int rows, 
         } else {
             emit(e, "const float *mt = m + t * %d + k;\n", w->plan.fs);
             int step = TILE_OUT / pool_factor(op);   /* outputs a tile stores per side */
-            emit(e, "float *o = out + (ty * %d + tx * %d) * %d + k;\n", step * op->out_shape.w, step,
-                 op->out_shape.c);
+            emit(e, "float *o = out + ty * %d + tx * %d + k;\n", step * frame_pitch(op), step * op->out_shape.c);
             if (op->bias.count)
                 emit(e, "const cnnc_v b = %s;\n",
                      part ? arena_printf("cnnc_vload_tail(%s + k, %d)", ir_array_symbol(op, 1), tail)
@@ -510,7 +509,7 @@ static void winograd_emit_body(Emitter *e, const IrOp *op) {
     emit_for_tile(e, &w);
 }
 
-#define WINOGRAD_KERNEL(isa) {isa, winograd_pack, winograd_emit_body, false}
+#define WINOGRAD_KERNEL(isa) {isa, winograd_pack, winograd_emit_body, false, true}
 static const KernelEmitter winograd_kernels[] = {
     WINOGRAD_KERNEL("auto"), WINOGRAD_KERNEL("sse4"), WINOGRAD_KERNEL("avx2"),
     WINOGRAD_KERNEL("avx512"), WINOGRAD_KERNEL("neon"),

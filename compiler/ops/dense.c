@@ -55,4 +55,4 @@ static void emit_dense(Emitter *e, const IrOp *op) {
     emit(e, "out[o] = acc;\n}\n");
 }
 
-const KernelEmitter dense_scalar_kernel = {"scalar", pack_dense, emit_dense, false};
+const KernelEmitter dense_scalar_kernel = {"scalar", pack_dense, emit_dense, false, false};

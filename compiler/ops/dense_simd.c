@@ -147,7 +147,7 @@ static void dense_simd_emit_body(Emitter *e, const IrOp *op) {
     emit(e, "#endif\n");
 }
 
-#define DENSE_SIMD_KERNEL(isa) {isa, dense_simd_pack, dense_simd_emit_body, false}
+#define DENSE_SIMD_KERNEL(isa) {isa, dense_simd_pack, dense_simd_emit_body, false, false}
 static const KernelEmitter dense_simd_kernels[] = {
     DENSE_SIMD_KERNEL("auto"), DENSE_SIMD_KERNEL("sse4"), DENSE_SIMD_KERNEL("avx2"),
     DENSE_SIMD_KERNEL("avx512"), DENSE_SIMD_KERNEL("neon"),

@@ -6,7 +6,8 @@
  * clamped cell count, or by the full window with count_pad (torch's
  * count_include_pad).  Without padding the clamping lines are not emitted.
  * Max propagates NaN as torch does: a NaN cell wins (`x != x`), and once the
- * running max is NaN no comparison replaces it. */
+ * running max is NaN no comparison replaces it.  Max and avg pools address
+ * output rows with frame_pitch, so they can write a padded conv's frame. */
 #include "cnnc.h"
 
 static void pack_nothing(IrOp *op) { op->narrays = 0; }
@@ -32,7 +33,10 @@ static void emit_pool(Emitter *e, const IrOp *op, bool is_max) {
     emit_window(e, op, 'y', "oy", op->sh, op->kh, op->pad_top, in.h);
     emit(e, "for (int ox = 0; ox < %d; ox++) {\n", out.w);
     emit_window(e, op, 'x', "ox", op->sw, op->kw, op->pad_left, in.w);
-    emit(e, "float *o = out + (oy * %d + ox) * %d;\n", out.w, out.c);
+    if (has_frame(op))
+        emit(e, "float *o = out + oy * %d + ox * %d;\n", frame_pitch(op), out.c);
+    else
+        emit(e, "float *o = out + (oy * %d + ox) * %d;\n", out.w, out.c);
     emit(e, "for (int c = 0; c < %d; c++) {\n", out.c);
     emit(e, is_max ? "o[c] = in[(ya * %d + xa) * %d + c];\n}\n" : "o[c] = 0.0f;\n}\n", in.w, in.c);
     emit(e, "for (int y = ya; y < yb; y++) {\nfor (int x = xa; x < xb; x++) {\n");
@@ -72,7 +76,7 @@ static void emit_global_maxpool(Emitter *e, const IrOp *op) {
     emit(e, "const float v = in[p * %d + c];\nout[c] = (v > out[c] || v != v) ? v : out[c];\n}\n}\n", in.c);
 }
 
-const KernelEmitter maxpool_scalar_kernel = {"scalar", pack_nothing, emit_maxpool, false};
-const KernelEmitter avgpool_scalar_kernel = {"scalar", pack_nothing, emit_avgpool, false};
-const KernelEmitter global_avgpool_scalar_kernel = {"scalar", pack_nothing, emit_global_avgpool, false};
-const KernelEmitter global_maxpool_scalar_kernel = {"scalar", pack_nothing, emit_global_maxpool, false};
+const KernelEmitter maxpool_scalar_kernel = {"scalar", pack_nothing, emit_maxpool, false, true};
+const KernelEmitter avgpool_scalar_kernel = {"scalar", pack_nothing, emit_avgpool, false, true};
+const KernelEmitter global_avgpool_scalar_kernel = {"scalar", pack_nothing, emit_global_avgpool, false, false};
+const KernelEmitter global_maxpool_scalar_kernel = {"scalar", pack_nothing, emit_global_maxpool, false, false};

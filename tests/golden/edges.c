@@ -20,8 +20,18 @@ static CNNC_ALIGN(64) const float edges_edge_weight[9] = {
 
 /* model.cnn:3 blur conv2d (zero padding) 8x8x1 -> 10x10x1 */
 static void edges_blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
-    for (int i = 0; i < 100; i++) {
+    /* zero border of the 10x10x1 frame around the 8x8x1 interior */
+    for (int i = 0; i < 11; i++) {
         out[i] = 0.0f;
+    }
+    for (int y = 0; y < 7; y++) {
+        float *gap = out + 19 + y * 10;
+        for (int i = 0; i < 2; i++) {
+            gap[i] = 0.0f;
+        }
+    }
+    for (int i = 0; i < 11; i++) {
+        (out + 89)[i] = 0.0f;
     }
     for (int y = 0; y < 8; y++) {
         for (int i = 0; i < 8; i++) {
@@ -30,11 +40,25 @@ static void edges_blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT o
     }
 }
 
-/* model.cnn:3 blur conv2d 8x8x1 -> 8x8x1, kernel 3x3, stride 1, padding 1 */
-static void edges_blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+/* model.cnn:3 blur conv2d 8x8x1 -> 8x8x1, kernel 3x3, stride 1, padding 1; writes into a zero-bordered frame [top 1, bottom 1, left 1, right 1], the next conv's padding */
+static void edges_blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT frame) {
+    /* zero border of the 10x10x1 frame around the 8x8x1 interior */
+    for (int i = 0; i < 11; i++) {
+        frame[i] = 0.0f;
+    }
+    for (int y = 0; y < 7; y++) {
+        float *gap = frame + 19 + y * 10;
+        for (int i = 0; i < 2; i++) {
+            gap[i] = 0.0f;
+        }
+    }
+    for (int i = 0; i < 11; i++) {
+        (frame + 89)[i] = 0.0f;
+    }
+    float *CNNC_RESTRICT out = frame + 11;
     for (int oy = 0; oy < 8; oy++) {
         for (int ox = 0; ox < 8; ox++) {
-            float *o = out + oy * 8 + ox;
+            float *o = out + oy * 10 + ox;
             for (int f = 0; f < 1; f++) {
                 o[f] = 0.0f;
             }
@@ -49,18 +73,6 @@ static void edges_blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_
                     }
                 }
             }
-        }
-    }
-}
-
-/* model.cnn:7 edge conv2d (zero padding) 8x8x1 -> 10x10x1 */
-static void edges_edge_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
-    for (int i = 0; i < 100; i++) {
-        out[i] = 0.0f;
-    }
-    for (int y = 0; y < 8; y++) {
-        for (int i = 0; i < 8; i++) {
-            out[(y + 1) * 10 + 1 + i] = in[y * 8 + i];
         }
     }
 }
@@ -95,8 +107,7 @@ void edges_infer_ws(const float *input, float *output, void *ws) {
     unsigned char *base = (unsigned char *)ws;
     edges_blur_pad(input, (float *)(base + 0));
     edges_blur_conv3x3_8x8x1((float *)(base + 0), (float *)(base + 448));
-    edges_edge_pad((float *)(base + 448), (float *)(base + 0));
-    edges_edge_conv3x3_8x8x1((float *)(base + 0), output);
+    edges_edge_conv3x3_8x8x1((float *)(base + 448), output);
 }
 
 static CNNC_ALIGN(64) unsigned char edges_workspace[EDGES_WORKSPACE_SIZE];

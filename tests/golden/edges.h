@@ -9,7 +9,7 @@ extern "C" {
 
 #define EDGES_INPUT_SIZE 64 /* floats in one input */
 #define EDGES_OUTPUT_SIZE 64 /* floats in one output */
-#define EDGES_WORKSPACE_SIZE 704 /* bytes of scratch for edges_infer_ws */
+#define EDGES_WORKSPACE_SIZE 848 /* bytes of scratch for edges_infer_ws */
 
 /* Runs the model on one input, using a static workspace (not reentrant). */
 void edges_infer(const float *input, float *output);

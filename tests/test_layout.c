@@ -1,0 +1,282 @@
+/* test_layout.c — the planner's zero-bordered frames (compiler/layout.c)
+ * and the scale-only affine folded into a padded conv (lower.c).
+ *
+ * The IR tests read --dump=ir text: a PAD op remains only where the caller's
+ * input is padded.  The numeric tests compile the generated C for every
+ * target this machine runs (NEON under qemu), call it twice on a workspace
+ * filled with NaN before each call — the memory plan shares workspace bytes
+ * between buffers, so a frame whose border is not zeroed by its producer
+ * shows up as NaN — and compare with the reference interpreter. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cnnc.h"
+
+/* ------------------------------------------------------------- models */
+
+static unsigned rng_state = 1;
+
+/* "[v v ...]": n deterministic values in [-1, 1]. */
+static const char *R(int n) {
+    char *text;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    fputc('[', f);
+    for (int i = 0; i < n; i++) {
+        rng_state = rng_state * 1103515245u + 12345u;
+        fprintf(f, "%s%.4f", i ? " " : "", (double)((rng_state >> 8) % 20001) / 10000.0 - 1.0);
+    }
+    fputc(']', f);
+    fclose(f);
+    const char *list = arena_strdup(text);
+    free(text);
+    return list;
+}
+
+/* flowers in small: a rescale before the first padded conv, convs whose
+ * pools fuse (SIMD) or stay scalar pools (scalar target), a dense head. */
+static const char *flowers_like(void) {
+    return arena_printf("model t\ninput 24x24x3\nrescale scale=1/255\n"
+                        "c1: conv2d filters=8 kernel=3 padding=same activation=relu weights=%s bias=%s\nmaxpool\n"
+                        "c2: conv2d filters=32 kernel=3 padding=same activation=relu weights=%s bias=%s\nmaxpool\n"
+                        "c3: conv2d filters=16 kernel=3 padding=same activation=relu weights=%s bias=%s\n"
+                        "flatten\nfc: dense units=5 weights=%s bias=%s\n",
+                        R(3 * 3 * 3 * 8), R(8), R(3 * 3 * 8 * 32), R(32), R(3 * 3 * 32 * 16), R(16),
+                        R(6 * 6 * 16 * 5), R(5));
+}
+
+/* The policy net in small: a chain of padded convs (5x5 direct, then 3x3
+ * Winograd on avx2), a per-position-bias head and a softmax. */
+static const char *policy_like(void) {
+    return arena_printf("model t\ninput 19x19x8\n"
+                        "c1: conv2d filters=32 kernel=5 padding=2 activation=relu weights=%s bias=%s\n"
+                        "c2: conv2d filters=32 kernel=3 padding=1 activation=relu weights=%s bias=%s\n"
+                        "c3: conv2d filters=32 kernel=3 padding=1 activation=relu weights=%s bias=%s\n"
+                        "head: conv2d filters=1 kernel=1 weights=%s bias=%s\nflatten\nsoftmax\n",
+                        R(5 * 5 * 8 * 32), R(32), R(9 * 32 * 32), R(32), R(9 * 32 * 32), R(32), R(32), R(19 * 19));
+}
+
+/* One input channel (conv_pixels.c), an asymmetric frame, and padded
+ * scalar max/avg pools writing frames. */
+static const char *gray_model(void) {
+    return arena_printf("model t\ninput 10x10x1\n"
+                        "c1: conv2d filters=4 kernel=3 padding=same weights=%s bias=%s\n"
+                        "c2: conv2d filters=6 kernel=3 padding=[1,0,2,1] activation=tanh weights=%s bias=%s\n"
+                        "maxpool size=3 stride=1 padding=same\n"
+                        "c3: conv2d filters=5 kernel=3 padding=1 weights=%s bias=%s\n"
+                        "avgpool size=2 stride=1 padding=[0,1,0,1]\n"
+                        "c4: conv2d filters=3 kernel=2 padding=1 bias=false weights=%s\n",
+                        R(9 * 4), R(4), R(9 * 4 * 6), R(6), R(9 * 6 * 5), R(5), R(4 * 5 * 3));
+}
+
+/* Outputs narrower than half a register tile: the direct kernel's tiles
+ * span several output rows, which a frame puts further apart. */
+static const char *narrow_model(void) {
+    return arena_printf("model t\ninput 4x3x8\n"
+                        "c1: conv2d filters=20 kernel=3 padding=1 activation=relu weights=%s bias=%s\n"
+                        "c2: conv2d filters=20 kernel=3 padding=1 activation=relu weights=%s bias=%s\n"
+                        "c3: conv2d filters=4 kernel=3 padding=1 bias=false weights=%s\n",
+                        R(9 * 8 * 20), R(20), R(9 * 20 * 20), R(20), R(9 * 20 * 4));
+}
+
+static Model *checked_model(const char *text) {
+    diag_reset();
+    Program *prog = parse_program(srcfile_from_string("tests/model.cnn", text));
+    Model *m = check_program(prog, true);
+    cr_assert_eq(diag_error_count(), 0, "model did not check:\n%s", text);
+    return m;
+}
+
+static Ir *lower_and_plan(const Model *m, const char *target) {
+    EmitOptions opts = {.target = target_by_name(target)};
+    Ir *ir = lower_model(m, &opts);
+    plan_memory(ir);
+    return ir;
+}
+
+static const char *ir_text(const Model *m, const char *target) {
+    char *text;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    dump_ir(lower_and_plan(m, target), f);
+    fclose(f);
+    const char *copy = arena_strdup(text);
+    free(text);
+    return copy;
+}
+
+static int count_of(const char *text, const char *what) {
+    int n = 0;
+    for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+/* ------------------------------------------------------------ IR tests */
+
+static const char *const targets[] = {"scalar", "sse4", "avx2", "avx512", "neon", "auto"};
+
+/* Only the PAD op of the caller's input stays; every other padded conv
+ * reads a frame its producer wrote. */
+static void assert_one_pad(const char *text, int frames) {
+    cr_assert_eq(count_of(text, " pad  "), 1, "%s", text);
+    cr_assert(strstr(text, "  0 pad       c1           b0(input"), "%s", text);
+    cr_assert_eq(count_of(text, " frame["), frames, "%s", text);
+}
+
+Test(layout, flowers_like_keeps_only_the_input_pad) {
+    Model *m = checked_model(flowers_like());
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
+        const char *text = ir_text(m, targets[i]);
+        assert_one_pad(text, 2);
+        cr_assert_eq(count_of(text, "affine"), 0, "rescale not folded on %s:\n%s", targets[i], text);
+        cr_assert(strstr(text, "+rescale_1"), "%s", text);
+    }
+}
+
+Test(layout, policy_like_keeps_only_the_input_pad) {
+    Model *m = checked_model(policy_like());
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
+        assert_one_pad(ir_text(m, targets[i]), 2);
+}
+
+Test(layout, policy_example_has_one_pad_and_eleven_frames) {
+    SrcFile *src = srcfile_load("../examples/policy.cnn");
+    cr_assert_not_null(src);
+    diag_reset();
+    Model *m = check_program(parse_program(src), true);
+    cr_assert_eq(diag_error_count(), 0);
+    const char *text = ir_text(m, "avx2");
+    cr_assert_eq(count_of(text, " pad  "), 1, "%s", text);
+    cr_assert_eq(count_of(text, " frame[1,1,1,1]"), 11, "%s", text);
+}
+
+/* A rescale with an offset changes the zero border: it must stay an op. */
+Test(layout, affine_with_shift_is_not_folded_into_padded_conv) {
+    const char *text = ir_text(checked_model(arena_printf(
+        "model t\ninput 6x6x2\nrescale scale=2 offset=1\n"
+        "c1: conv2d filters=3 kernel=3 padding=1 weights=%s bias=%s\n", R(3 * 3 * 2 * 3), R(3))), "avx2");
+    cr_assert_eq(count_of(text, "affine"), 1, "%s", text);
+    cr_assert_eq(count_of(text, " pad  "), 1, "%s", text);
+}
+
+/* Folding a scale changes weights only: the conv gets the same kernel (and
+ * no bias it did not have). */
+Test(layout, scale_fold_keeps_the_kernel_choice) {
+    const char *w = R(3 * 3 * 3 * 16);
+    const char *conv = arena_printf("c1: conv2d filters=16 kernel=3 padding=same bias=false weights=%s\n", w);
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
+        const char *plain_text = arena_printf("model t\ninput 12x12x3\n%s", conv);
+        const char *scaled_text = arena_printf("model t\ninput 12x12x3\nrescale scale=1/255\n%s", conv);
+        Ir *plain = lower_and_plan(checked_model(plain_text), targets[i]);
+        Ir *scaled = lower_and_plan(checked_model(scaled_text), targets[i]);
+        cr_assert_eq(plain->nops, scaled->nops);
+        for (int k = 0; k < plain->nops; k++) {
+            cr_assert_str_eq(plain->ops[k].func_name, scaled->ops[k].func_name);
+            cr_assert_eq(plain->ops[k].bias.count, scaled->ops[k].bias.count);
+        }
+    }
+}
+
+/* ------------------------------------------------------ numeric tests */
+
+static int run(const char *cmd) {
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static bool have(const char *tool) {
+    return run(arena_printf("command -v %s > /dev/null 2>&1", tool)) == 0;
+}
+
+/* Calls t_infer_ws twice, on a workspace refilled with NaN (all bits set)
+ * each time; the two outputs must agree; prints the second. */
+static void write_driver(const Model *m, const float *input, const char *dir) {
+    FILE *f = fopen(arena_printf("%s/main.c", dir), "w");
+    fprintf(f, "#include \"model.h\"\n#include <stdio.h>\n#include <string.h>\n");
+    fprintf(f, "static const float input[] = {");
+    for (long long i = 0; i < shape_count(m->input); i++)
+        fprintf(f, "(float)%.9g,", (double)input[i]);
+    fprintf(f, "};\nstatic _Alignas(64) unsigned char ws[T_WORKSPACE_SIZE + 1];\n");
+    fprintf(f, "int main(void) {\n    float a[T_OUTPUT_SIZE], b[T_OUTPUT_SIZE];\n"
+               "    memset(ws, 0xff, sizeof ws);\n    t_infer_ws(input, a, ws);\n"
+               "    memset(ws, 0xff, sizeof ws);\n    t_infer_ws(input, b, ws);\n"
+               "    if (memcmp(a, b, sizeof a)) return 3;\n"
+               "    for (int i = 0; i < T_OUTPUT_SIZE; i++) printf(\"%%.9g\\n\", (double)b[i]);\n"
+               "    return 0;\n}\n");
+    fclose(f);
+}
+
+typedef struct Toolchain {
+    const char *target, *cc, *flags, *exec;   /* exec: "" or "qemu-aarch64 " */
+} Toolchain;
+
+static void write_model(const Model *m, const char *target, const char *dir) {
+    EmitOptions opts = {.target = target_by_name(target), .header_name = "model.h",
+                        .source_name = "tests/model.cnn"};
+    FILE *c = fopen(arena_printf("%s/model.c", dir), "w"), *h = fopen(arena_printf("%s/model.h", dir), "w");
+    cr_assert(c && h);
+    emit_c(lower_and_plan(m, target), &opts, c, h);
+    fclose(c);
+    fclose(h);
+}
+
+/* Builds and runs the model for one toolchain; compares with want. */
+static const char *runtime_dir(void) {
+    const char *d = getenv("CNNC_RUNTIME");
+    return d ? d : "../runtime";
+}
+
+static void assert_toolchain_matches(const Model *m, const float *input, const float *want,
+                                     const Toolchain *tc) {
+    char *dir = arena_strdup("/tmp/cnnc_layout_XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    write_model(m, tc->target, dir);
+    write_driver(m, input, dir);
+    cr_assert_eq(run(arena_printf("cd %s && %s -std=c11 -Wall -Wextra -Wpedantic -Werror -O1 %s -I%s "
+                                  "main.c model.c -lm -o prog 2> cc.log && %s./prog > out.txt",
+                                  dir, tc->cc, tc->flags, runtime_dir(), tc->exec)), 0, "%s %s failed in %s", tc->target, tc->cc, dir);
+    FILE *f = fopen(arena_printf("%s/out.txt", dir), "r");
+    for (long long i = 0; i < shape_count(m->output); i++) {
+        float got;
+        cr_assert_eq(fscanf(f, "%f", &got), 1);
+        float tol = 1e-4f * (fabsf(want[i]) > 1 ? fabsf(want[i]) : 1);
+        cr_assert(fabsf(got - want[i]) <= tol, "%s %s: output[%lld] = %.9g, want %.9g", tc->target, tc->cc, i,
+                  (double)got, (double)want[i]);
+    }
+    fclose(f);
+    run(arena_printf("rm -rf %s", dir));
+}
+
+static const Toolchain toolchains[] = {
+    {"scalar", "gcc", "", ""},           {"scalar", "clang", "", ""},
+    {"sse4", "gcc", "-msse4.1", ""},     {"avx2", "gcc", "-mavx2 -mfma", ""},
+    {"avx2", "clang", "-mavx2 -mfma", ""}, {"auto", "gcc", "-march=native", ""},
+    {"neon", "aarch64-linux-gnu-gcc", "-static", "qemu-aarch64 "},
+};
+
+static void assert_matches_interp(const char *text) {
+    Model *m = checked_model(text);
+    long long n_in = shape_count(m->input);
+    float *input = arena_alloc((size_t)n_in * sizeof *input);
+    float *want = arena_alloc((size_t)shape_count(m->output) * sizeof *want);
+    for (long long i = 0; i < n_in; i++)
+        input[i] = (float)((i * 37) % 255) / 64.0f - 1.5f;
+    interp_run(m, input, want);
+    for (size_t i = 0; i < sizeof toolchains / sizeof *toolchains; i++) {
+        if (strstr(toolchains[i].cc, "aarch64") && (!have(toolchains[i].cc) || !have("qemu-aarch64")))
+            continue;
+        assert_toolchain_matches(m, input, want, &toolchains[i]);
+    }
+}
+
+Test(layout_run, flowers_like_on_nan_workspace, .timeout = 240) { assert_matches_interp(flowers_like()); }
+Test(layout_run, policy_like_on_nan_workspace, .timeout = 240) { assert_matches_interp(policy_like()); }
+Test(layout_run, gray_frames_and_pools_on_nan_workspace, .timeout = 240) {
+    assert_matches_interp(gray_model());
+}
+Test(layout_run, narrow_tiles_on_nan_workspace, .timeout = 240) { assert_matches_interp(narrow_model()); }
