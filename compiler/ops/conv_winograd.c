@@ -14,7 +14,8 @@
  *      (channels are contiguous in H-W-C), into V[36][tiles][CS];
  *   2. per point ξ, the GEMM with conv_simd's register tile: PX tiles times
  *      NB vectors of output channels, one broadcast of V per tile and input
- *      channel, U[ξ] staying in L1 across the block's tiles;
+ *      channel, U[ξ] staying in L1 across the block's tiles (on x86 the
+ *      GEMM prefetches U[ξ+1]: a layer's U comes from L3);
  *   3. output transform A^T M A, bias, activation, stored to the output
  *      (with a fused 2x2 pool: each 4x4 tile stores its 2x2 pooled outputs).
  * Partial tiles at the right and bottom edges are separate straight-line
@@ -60,9 +61,11 @@ typedef struct WinoPlan {
     int out_rows, out_cols;     /* valid output rows/cols of the last tile row/col */
 } WinoPlan;
 
-/* One lane count's GEMM register tile. */
+/* One lane count's GEMM register tile; `prefetch`: x86, where the GEMM
+ * prefetches the next point's U with _mm_prefetch (immintrin.h). */
 typedef struct WinoTile {
     int lanes, nb, px;
+    bool prefetch;
 } WinoTile;
 
 /* What every emitting function needs. */
@@ -414,6 +417,9 @@ static void emit_gemm_tile(Emitter *e, const Wino *w, int nb, int px) {
         emit(e, "const float *u%d = up0 + (f0 + %d) / %d * %d + (f0 + %d) %% %d;\n", v, v * lanes, PAD_TO,
              w->op->in_shape.c * PAD_TO, v * lanes, PAD_TO);
     emit(e, "for (int c = 0; c < %d; c++) {\n", w->op->in_shape.c);
+    for (int v = 0; v < nb && w->tile.prefetch; v++)
+        if (v * lanes % PAD_TO == 0)   /* one per 64-byte row of U */
+            emit(e, "_mm_prefetch((const char *)(u%d + next + c * %d), _MM_HINT_T0);\n", v, PAD_TO);
     for (int v = 0; v < nb; v++)
         emit(e, "const cnnc_v w%d = cnnc_vload(u%d + c * %d);\n", v, v, PAD_TO);
     emit(e, "cnnc_v x;\n");
@@ -450,8 +456,10 @@ static void emit_gemm(Emitter *e, const Wino *w, int ntiles) {
     emit(e, "for (int xi = 0; xi < %d; xi++) {\n", POINTS);
     emit(e, "const float *vp = v + xi * %lld;\n", point_stride(&w->plan, w->plan.cs));
     emit(e, "float *mp0 = m + xi * %lld;\n", point_stride(&w->plan, w->plan.fs));
-    emit(e, "const float *up0 = %s + xi * %lld;\n", ir_array_symbol(w->op, 0),
-         (long long)w->op->in_shape.c * w->plan.fs);
+    long long u_point = (long long)w->op->in_shape.c * w->plan.fs;
+    emit(e, "const float *up0 = %s + xi * %lld;\n", ir_array_symbol(w->op, 0), u_point);
+    if (w->tile.prefetch)   /* the next point's U, from L3 on a 512 KB L2: see emit_gemm_tile */
+        emit(e, "const int next = xi + 1 < %d ? %lld : 0;\n", POINTS, u_point);
     if (nsub) {
         emit(e, "for (int f0 = 0; f0 < %d; f0 += %d) {\n", nsub * nb * lanes, nb * lanes);
         emit(e, "float *mp = mp0 + f0;\n");
@@ -496,11 +504,12 @@ static void emit_for_tile(Emitter *e, const Wino *w) {
 /* `auto`: one body per lane count the runtime header may pick; the packing
  * and the scratch layout do not depend on it. */
 static void emit_auto(Emitter *e, const IrOp *op) {
-    static const struct { int lanes, regs; bool fma; } paths[] = {
-        {16, 32, true}, {8, 16, true}, {4, 16, false}, {1, 16, false}};
+    static const struct { int lanes, regs; bool fma, x86; } paths[] = {
+        {16, 32, true, true}, {8, 16, true, true}, {4, 16, false, false}, {1, 16, false, false}};
     int n = (int)(sizeof paths / sizeof paths[0]);
     for (int i = 0; i < n; i++) {
         Wino w = {op, wino_plan(op), wino_tile(op, paths[i].lanes, paths[i].regs, paths[i].fma)};
+        w.tile.prefetch = paths[i].x86;   /* 4 lanes may be NEON */
         if (i + 1 < n)
             emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", paths[i].lanes);
         else
@@ -517,6 +526,7 @@ static void winograd_emit_body(Emitter *e, const IrOp *op) {
         return;
     }
     Wino w = {op, wino_plan(op), wino_tile(op, t->lanes, simd_register_count(t), t->fma)};
+    w.tile.prefetch = t->kind == TARGET_SSE4 || t->kind == TARGET_AVX2 || t->kind == TARGET_AVX512;
     emit_for_tile(e, &w);
 }
 
