@@ -47,6 +47,8 @@ static const Case cases[] = {
     {13, 14, 16, 20, false, ACT_TANH, true, false, AVG_POOL},   /* avg after tanh, tails */
     {21, 21, 16, 16, true, ACT_RELU, true, false, MAX_POOL},    /* last tile row and column pool none */
     {8, 8, 24, 24, false, ACT_LINEAR, false, false, AVG_POOL},  /* whole tiles */
+    {13, 13, 32, 64, false, ACT_RELU, true, false, NO_POOL},  /* CIFAR conv2: 16x64 = 4 KB points, skewed */
+    {7, 9, 20, 80, true, ACT_RELU, true, false, NO_POOL},     /* F = 5 AVX-512 vectors: a 1-vector rest block */
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 

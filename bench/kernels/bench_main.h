@@ -69,8 +69,8 @@ static double peak_gflops(void) {
 }
 
 static int bench_run(const BenchEntry *entries, int n) {
-    static CNNC_BENCH_ALIGN float in[1 << 16], out[1 << 16];
-    for (int i = 0; i < (1 << 16); i++)
+    static CNNC_BENCH_ALIGN float in[1 << 19], out[1 << 19];
+    for (int i = 0; i < (1 << 19); i++)
         in[i] = (float)(i % 17) * 0.01f;
     double peak = 0;   /* the best of 5: interference only ever slows it down */
     for (int r = 0; r < 5; r++) {

@@ -7,6 +7,7 @@
  * (median of 31 runs of enough calls to last ~5 ms) and a register-resident
  * fma loop that gives the core's peak for the same vector width.  run.sh
  * compiles it with the target's flags and runs it pinned to one core.
+ * KERNELS=TEXT in the environment keeps only the layers whose name has TEXT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +21,12 @@ typedef struct Layer2 {
     int ih, iw, ic, f, k;
     LayerKind pool;   /* LAYER_MAXPOOL/AVGPOOL: a 2x2 pool fused in; else 0 */
     ActKind act;
+    bool winograd;    /* the Winograd kernel (whatever its cost model says) */
 } BenchLayer;
 
-/* The direct kernels (Winograd has its own benchmark); GFLOP/s count the
- * conv's multiply-adds only, a fused pool is extra work. */
+/* The direct kernels, then the Winograd kernel of the 3x3 layers it is
+ * used for; GFLOP/s count the direct conv's multiply-adds (a fused pool is
+ * extra work), so Winograd's "GFLOP/s" are effective ones. */
 static const BenchLayer layers[] = {
     {"mnist.conv1 28x28x1 -> 26x26x32", IR_CONV, 28, 28, 1, 32, 3, 0, ACT_RELU},
     {"mnist.conv1+maxpool -> 13x13x32", IR_CONV, 28, 28, 1, 32, 3, LAYER_MAXPOOL, ACT_RELU},
@@ -40,6 +43,15 @@ static const BenchLayer layers[] = {
     {"mnist.fc1 1600 -> 64", IR_DENSE, 1, 1, 1600, 64, 1, 0, ACT_RELU},
     {"cifar.fc1 1024 -> 64", IR_DENSE, 1, 1, 1024, 64, 1, 0, ACT_RELU},
     {"lenet.f5 400 -> 120 tanh", IR_DENSE, 1, 1, 400, 120, 1, 0, ACT_TANH},
+    {"wino mnist.conv2 13x13x32 -> 11x11x64", IR_CONV, 13, 13, 32, 64, 3, 0, ACT_RELU, true},
+    {"wino mnist.conv3 5x5x64 -> 3x3x64", IR_CONV, 5, 5, 64, 64, 3, 0, ACT_RELU, true},
+    {"wino cifar.conv2 15x15x32 -> 13x13x64", IR_CONV, 15, 15, 32, 64, 3, 0, ACT_RELU, true},
+    {"wino cifar.conv3 6x6x64 -> 4x4x64", IR_CONV, 6, 6, 64, 64, 3, 0, ACT_RELU, true},
+    {"wino policy.conv2 21x21x64 -> 19x19x64", IR_CONV, 21, 21, 64, 64, 3, 0, ACT_RELU, true},
+    {"flowers.conv2 92x92x16 -> 90x90x32", IR_CONV, 92, 92, 16, 32, 3, 0, ACT_RELU},
+    {"wino flowers.conv2 92x92x16 -> 90x90x32", IR_CONV, 92, 92, 16, 32, 3, 0, ACT_RELU, true},
+    {"flowers.conv3 47x47x32 -> 45x45x64", IR_CONV, 47, 47, 32, 64, 3, 0, ACT_RELU},
+    {"wino flowers.conv3 47x47x32 -> 45x45x64", IR_CONV, 47, 47, 32, 64, 3, 0, ACT_RELU, true},
 };
 #define NLAYERS ((int)(sizeof layers / sizeof layers[0]))
 
@@ -68,7 +80,8 @@ static IrOp make_op(const BenchLayer *l, const Target *t, int index) {
         op.fused[op.nfused++] = pool;
         op.out_shape = shape_image(op.out_shape.h / 2, op.out_shape.w / 2, l->f);
     }
-    op.kernel = dense ? dense_simd_kernel(&op, t) : conv_simd_kernel(&op, t);
+    op.kernel = dense ? dense_simd_kernel(&op, t) : l->winograd ? conv_winograd_kernel_any(&op, t)
+                                                                : conv_simd_kernel(&op, t);
     if (!op.kernel)
         die("no kernel for %s", l->name);
     op.kernel->pack(&op);
@@ -93,7 +106,11 @@ static void write_layer(const BenchLayer *l, const Target *t, int index) {
     IrOp op = make_op(l, t, index);
     for (int i = 0; i < op.narrays; i++)
         write_array(ir_array_symbol(&op, i), op.arrays[i].data, op.arrays[i].count);
+    if (op.scratch_floats)
+        printf("static CNNC_BENCH_ALIGN float layer%d_scratch[%lld];\n", index, op.scratch_floats);
     printf("static void layer%d(const float *restrict in, float *restrict out) {\n", index);
+    if (op.scratch_floats)
+        printf("    float *restrict scratch = layer%d_scratch;\n", index);
     Emitter e = {.out = stdout, .indent = 1, .line_start = true};
     op.kernel->emit_body(&e, &op);
     printf("}\n\n");
@@ -103,16 +120,22 @@ int main(int argc, char **argv) {
     const Target *t = target_by_name(argc > 1 ? argv[1] : "auto");
     if (!t || t->lanes == 1)
         die("usage: kernel_bench sse4|avx2|avx512|neon|auto");
+    const char *only = getenv("KERNELS");   /* only the layers whose name contains this */
     printf("#include \"cnnc_simd.h\"\n#include \"%s\"\n#include \"bench_main.h\"\n\n", t->header);
+    int count = 0;
     for (int i = 0; i < NLAYERS; i++)
-        write_layer(&layers[i], t, i);
+        if (!only || strstr(layers[i].name, only))
+            write_layer(&layers[i], t, i);
     printf("static const BenchEntry entries[] = {\n");
     for (int i = 0; i < NLAYERS; i++) {
         const BenchLayer *l = &layers[i];
+        if (only && !strstr(l->name, only))
+            continue;
+        count++;
         int o = l->kind == IR_DENSE ? 1 : out_side(l->ih, l->k);
         printf("    {\"%s\", layer%d, %lld, %lld},\n", l->name, i, (long long)l->ih * l->iw * l->ic,
                (long long)o * o * l->f * l->k * l->k * l->ic);
     }
-    printf("};\n\nint main(void) { return bench_run(entries, %d); }\n", NLAYERS);
+    printf("};\n\nint main(void) { return bench_run(entries, %d); }\n", count);
     return 0;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Microbenchmark of cnnc's SIMD kernels: generate, compile, run on core 1.
 # Usage: bench/kernels/run.sh [avx512|avx2|sse4|auto] [extra cc flags]
-# KEEP=FILE also keeps the generated C there (for objdump or callgrind).
+# KEEP=FILE also keeps the generated C there (for objdump or callgrind);
+# KERNELS=TEXT benchmarks only the layers whose name contains TEXT (e.g. wino).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/../..

@@ -14,7 +14,8 @@
  *      (channels are contiguous in H-W-C), into V[36][tiles][CS];
  *   2. per point ξ, the GEMM with conv_simd's register tile: PX tiles times
  *      NB vectors of output channels, one broadcast of V per tile and input
- *      channel, U[ξ] staying in L1 across the block's tiles;
+ *      channel, U[ξ] staying in L1 across the block's tiles (on x86 the
+ *      GEMM prefetches U[ξ+1]: a layer's U comes from L3);
  *   3. output transform A^T M A, bias, activation, stored to the output
  *      (with a fused 2x2 pool: each 4x4 tile stores its 2x2 pooled outputs).
  * Partial tiles at the right and bottom edges are separate straight-line
@@ -60,9 +61,11 @@ typedef struct WinoPlan {
     int out_rows, out_cols;     /* valid output rows/cols of the last tile row/col */
 } WinoPlan;
 
-/* One lane count's GEMM register tile. */
+/* One lane count's GEMM register tile; `prefetch`: x86, where the GEMM
+ * prefetches the next point's U with _mm_prefetch (immintrin.h). */
 typedef struct WinoTile {
     int lanes, nb, px;
+    bool prefetch;
 } WinoTile;
 
 /* What every emitting function needs. */
@@ -113,6 +116,17 @@ static WinoPlan wino_plan(const IrOp *op) {
 
 static int block_tiles(const WinoPlan *p) { return p->block_rows * p->tw; }
 
+/* Floats from one point's V (row_floats per tile: CS) or M (FS) to the next:
+ * an odd number of cache lines, so the 36 loads or stores of one tile's
+ * transform fall in 36 different L1 sets.  A block of 16 tiles of 64
+ * channels would otherwise put them 4 KB apart, all in one set of an 8- or
+ * 12-way L1, and evict each other (measured: cifar conv2 on AVX2 1.5x
+ * slower than with the skew). */
+static long long point_stride(const WinoPlan *p, int row_floats) {
+    long long lines = (long long)block_tiles(p) * row_floats / PAD_TO;   /* PAD_TO floats: 64 bytes */
+    return (lines | 1) * PAD_TO;
+}
+
 /* As conv_simd's tile: NB*PX accumulators, NB weight vectors and a
  * broadcast in the register file (SSE without fma: 6 spare). */
 static WinoTile wino_tile(const IrOp *op, int lanes, int regs, bool fma) {
@@ -162,7 +176,7 @@ static void winograd_pack(IrOp *op) {
     op->narrays = 1;
     if (op->bias.count)
         op->arrays[op->narrays++] = (IrArray){"bias", op->bias.data, op->bias.count};
-    op->scratch_floats = (long long)POINTS * block_tiles(&p) * (p.cs + p.fs);
+    op->scratch_floats = POINTS * (point_stride(&p, p.cs) + point_stride(&p, p.fs));
 }
 
 /* ------------------------------------------------------------ transforms */
@@ -229,11 +243,11 @@ static void emit_input_transform(Emitter *e, const Wino *w, int rows, int cols, 
             if (expr)
                 emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr);
         }
-    long long point_stride = (long long)block_tiles(&w->plan) * w->plan.cs;
+    long long stride = point_stride(&w->plan, w->plan.cs);
     for (int i = 0; i < TILE_IN; i++)
         for (int j = 0; j < TILE_IN; j++) {
             const char *expr = combination(transform_bt[j], s[i], TILE_IN);
-            emit(e, "cnnc_vstore(vt + %lld, %s);\n", (i * TILE_IN + j) * point_stride,
+            emit(e, "cnnc_vstore(vt + %lld, %s);\n", (i * TILE_IN + j) * stride,
                  expr ? expr : "cnnc_vzero()");
         }
 }
@@ -282,14 +296,14 @@ static bool output_reads(int outputs, int k) {
  * the M rows and columns no valid output reads are neither loaded nor kept. */
 static void emit_output_transform(Emitter *e, const Wino *w, int rows, int cols, int tail) {
     const IrOp *op = w->op;
-    long long point_stride = (long long)block_tiles(&w->plan) * w->plan.fs;
+    long long stride = point_stride(&w->plan, w->plan.fs);
     const char *m[TILE_IN][TILE_IN], *s[TILE_OUT][TILE_IN];
     for (int i = 0; i < TILE_IN; i++)
         for (int j = 0; j < TILE_IN; j++) {
             m[i][j] = output_reads(rows, i) && output_reads(cols, j) ? arena_printf("m%d_%d", i, j) : NULL;
             if (m[i][j])
                 emit(e, "const cnnc_v m%d_%d = cnnc_vload(mt + %lld);\n", i, j,
-                     (i * TILE_IN + j) * point_stride);
+                     (i * TILE_IN + j) * stride);
         }
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < TILE_IN; j++) {
@@ -402,6 +416,9 @@ static void emit_gemm_tile(Emitter *e, const Wino *w, int nb, int px) {
         emit(e, "const float *u%d = up0 + (f0 + %d) / %d * %d + (f0 + %d) %% %d;\n", v, v * lanes, PAD_TO,
              w->op->in_shape.c * PAD_TO, v * lanes, PAD_TO);
     emit(e, "for (int c = 0; c < %d; c++) {\n", w->op->in_shape.c);
+    for (int v = 0; v < nb && w->tile.prefetch; v++)
+        if (v * lanes % PAD_TO == 0)   /* one per 64-byte row of U */
+            emit(e, "_mm_prefetch((const char *)(u%d + next + c * %d), _MM_HINT_T0);\n", v, PAD_TO);
     for (int v = 0; v < nb; v++)
         emit(e, "const cnnc_v w%d = cnnc_vload(u%d + c * %d);\n", v, v, PAD_TO);
     emit(e, "cnnc_v x;\n");
@@ -433,14 +450,15 @@ static void emit_gemm_tiles(Emitter *e, const Wino *w, int nb, int ntiles) {
 static void emit_gemm(Emitter *e, const Wino *w, int ntiles) {
     int lanes = w->tile.lanes, nb = w->tile.nb;
     int nvec = (w->op->out_shape.c + lanes - 1) / lanes, nsub = nvec / nb, rest = nvec % nb;
-    long long tiles = block_tiles(&w->plan);
     emit(e, "/* %d GEMMs [%d tiles x %d] x [%d x %d] */\n", POINTS, ntiles, w->op->in_shape.c,
          w->op->in_shape.c, w->op->out_shape.c);
     emit(e, "for (int xi = 0; xi < %d; xi++) {\n", POINTS);
-    emit(e, "const float *vp = v + xi * %lld;\n", tiles * w->plan.cs);
-    emit(e, "float *mp0 = m + xi * %lld;\n", tiles * w->plan.fs);
-    emit(e, "const float *up0 = %s + xi * %lld;\n", ir_array_symbol(w->op, 0),
-         (long long)w->op->in_shape.c * w->plan.fs);
+    emit(e, "const float *vp = v + xi * %lld;\n", point_stride(&w->plan, w->plan.cs));
+    emit(e, "float *mp0 = m + xi * %lld;\n", point_stride(&w->plan, w->plan.fs));
+    long long u_point = (long long)w->op->in_shape.c * w->plan.fs;
+    emit(e, "const float *up0 = %s + xi * %lld;\n", ir_array_symbol(w->op, 0), u_point);
+    if (w->tile.prefetch)   /* the next point's U, from L3 on a 512 KB L2: see emit_gemm_tile */
+        emit(e, "const int next = xi + 1 < %d ? %lld : 0;\n", POINTS, u_point);
     if (nsub) {
         emit(e, "for (int f0 = 0; f0 < %d; f0 += %d) {\n", nsub * nb * lanes, nb * lanes);
         emit(e, "float *mp = mp0 + f0;\n");
@@ -471,7 +489,7 @@ static void emit_for_tile(Emitter *e, const Wino *w) {
     int last_start = (nblocks - 1) * p->block_rows;
     emit(e, "/* Winograd F(4x4,3x3): %dx%d tiles in blocks of %d rows; GEMM tile %d tiles x %d vectors "
             "of %d */\n", p->th, p->tw, p->block_rows, w->tile.px, w->tile.nb, w->tile.lanes);
-    emit(e, "float *v = scratch, *m = scratch + %lld;\n", (long long)POINTS * block_tiles(p) * p->cs);
+    emit(e, "float *v = scratch, *m = scratch + %lld;\n", POINTS * point_stride(p, p->cs));
     if (nblocks > 1) {
         emit(e, "for (int ty0 = 0; ty0 < %d; ty0 += %d) {\n", last_start, p->block_rows);
         emit_block(e, w, p->block_rows, false);
@@ -485,11 +503,12 @@ static void emit_for_tile(Emitter *e, const Wino *w) {
 /* `auto`: one body per lane count the runtime header may pick; the packing
  * and the scratch layout do not depend on it. */
 static void emit_auto(Emitter *e, const IrOp *op) {
-    static const struct { int lanes, regs; bool fma; } paths[] = {
-        {16, 32, true}, {8, 16, true}, {4, 16, false}, {1, 16, false}};
+    static const struct { int lanes, regs; bool fma, x86; } paths[] = {
+        {16, 32, true, true}, {8, 16, true, true}, {4, 16, false, false}, {1, 16, false, false}};
     int n = (int)(sizeof paths / sizeof paths[0]);
     for (int i = 0; i < n; i++) {
         Wino w = {op, wino_plan(op), wino_tile(op, paths[i].lanes, paths[i].regs, paths[i].fma)};
+        w.tile.prefetch = paths[i].x86;   /* 4 lanes may be NEON */
         if (i + 1 < n)
             emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", paths[i].lanes);
         else
@@ -506,6 +525,7 @@ static void winograd_emit_body(Emitter *e, const IrOp *op) {
         return;
     }
     Wino w = {op, wino_plan(op), wino_tile(op, t->lanes, simd_register_count(t), t->fma)};
+    w.tile.prefetch = t->kind == TARGET_SSE4 || t->kind == TARGET_AVX2 || t->kind == TARGET_AVX512;
     emit_for_tile(e, &w);
 }
 
