@@ -10,9 +10,10 @@
  * fixture is reported by name, with the compiler log or the worst element.
  * An x86 target the CPU cannot run is built (by gcc) on the portable
  * emulation of its header in tests/emu instead, labelled "-emulated"; NEON
- * without the cross tools is skipped with the reason.  The reference interpreter (`cnnc run`) is checked against
- * the same fixtures, and the command line's promises (determinism, exit
- * statuses, no partial output) are checked directly. */
+ * without the cross tools is skipped with the reason.  The reference
+ * interpreter (`cnnc run`) is checked against the same fixtures, and the
+ * command line's promises (determinism, exit statuses, no partial output)
+ * are checked directly. */
 #include <criterion/criterion.h>
 
 #include <stdlib.h>

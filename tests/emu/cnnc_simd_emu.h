@@ -4,9 +4,12 @@
  * tiles, tails, Winograd/conv/dense blocking) would go untested on every
  * machine without AVX-512, which is most CI machines.  The tests compile the
  * very same generated C with `-I tests/emu` ahead of `-I runtime` and no ISA
- * flag: cnnc_simd_{sse4,avx2,avx512}.h in this directory, 3-line shims that
- * set CNNC_LANES and CNNC_ISA and include this file, then stand in for the
- * real headers (same include guards, so cnnc_simd.h keeps working).
+ * flag: cnnc_simd_{sse4,avx2,avx512}.h in this directory, shims that set
+ * CNNC_LANES and CNNC_ISA and include this file, then stand in for the real
+ * headers (same include guards and names).  --target=auto code needs
+ * -DCNNC_EMULATE_AVX512 too: see cnnc_simd.h here.  The flags the tests
+ * use (-O0 -Wno-psabi) are explained in tests/e2e/driver.h, and the whole
+ * scheme in docs/decisions/tests.md.
  *
  * What it mirrors (the semantics the kernels rely on; see the comments of
  * the real headers and of runtime/cnnc_simd_math.h):
