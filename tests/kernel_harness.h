@@ -37,14 +37,20 @@ void kernel_run_target(const KernelSuite *s, const char *name, const char *isa, 
                        const char *flags, const char *runner);
 
 /* The paths every suite runs: each target built by cc (avx512 by clang too
- * if asked), `auto` on every path the CPU has (forced scalar, plain x86-64
- * SSE2 built by sse2_cc, then each ISA), neon and auto under qemu-aarch64.
- * A path the machine cannot run is skipped with the reason. */
+ * if asked), `auto` on every path (forced scalar, plain x86-64 SSE2 built by
+ * sse2_cc, then each ISA), neon and auto under qemu-aarch64.  An x86 ISA the
+ * CPU lacks runs on its portable emulation (tests/emu, tag "avx512-emulated"
+ * etc.) instead; NEON without the cross tools is skipped with the reason. */
 void kernel_test_sse4(const KernelSuite *s);
 void kernel_test_avx2(const KernelSuite *s);
 void kernel_test_avx512(const KernelSuite *s, bool with_clang);
 void kernel_test_auto(const KernelSuite *s, const char *sse2_cc);
 void kernel_test_neon(const KernelSuite *s);
+
+/* The emulation against the real thing: tests/e2e/vocab_main.c built on
+ * `isa`'s runtime header with isa_flags and on the emulated header with no
+ * ISA flag, by cc and by clang, must print the same bits for every helper. */
+void kernel_check_emulation(const char *isa, const char *isa_flags);
 
 /* A case's input, weights (canonical layout) and bias. */
 typedef struct KernelData {

@@ -10,8 +10,9 @@
  * tests/e2e/nan_main.c, compiled with them into one program under
  * -std=c11 -Wall -Wextra -Wpedantic -Werror, feeds NaN, ±inf, -0 and
  * ordinary values and compares every output with torch's (its comments say
- * which).  x86 targets the CPU lacks are skipped, NEON too without
- * aarch64-linux-gnu-gcc and qemu-aarch64, each with the reason. */
+ * which).  An x86 target the CPU lacks runs on the portable emulation of
+ * its header (tests/emu) instead; NEON is skipped without
+ * aarch64-linux-gnu-gcc and qemu-aarch64, with the reason. */
 #include <criterion/criterion.h>
 
 #include <stdlib.h>
@@ -117,36 +118,60 @@ static void verify_gcc_clang(const char *target, const char *flags) {
     free(options);
 }
 
+/* An x86 target the CPU lacks: the same code on the portable emulation of
+ * its header (driver.h), built by gcc and clang, labelled "-emulated". */
+static void verify_emulated(const char *target) {
+    char *options = format("--target=%s", target), *flags = emulated_flags("");
+    char *gcc = format("gcc-%s-emulated", target), *clang = format("clang-%s-emulated", target);
+    Toolchain tcs[] = {{gcc, "gcc", flags, true, ""}, {clang, "clang", flags, true, ""}};
+    verify_target(options, tcs, 2);
+    free(clang);
+    free(gcc);
+    free(flags);
+    free(options);
+}
+
 Test(nan, scalar, .timeout = 300) {
     verify_gcc_clang("scalar", "-O2");
 }
 
 Test(nan, sse4, .timeout = 300) {
-    if (!cpu_has("sse4.1"))
-        cr_skip_test("this CPU has no SSE4.1");
+    if (!cpu_has("sse4.1")) {
+        verify_emulated("sse4");
+        return;
+    }
     verify_gcc_clang("sse4", "-O2 " X86_FLAGS_SSE4);
 }
 
 Test(nan, avx2, .timeout = 300) {
-    if (!cpu_has("avx2"))
-        cr_skip_test("this CPU has no AVX2+FMA");
+    if (!cpu_has("avx2")) {
+        verify_emulated("avx2");
+        return;
+    }
     verify_gcc_clang("avx2", "-O2 " X86_FLAGS_AVX2);
 }
 
 Test(nan, avx512, .timeout = 300) {
-    if (!cpu_has("avx512"))
-        cr_skip_test("this CPU lacks one of AVX-512 F/BW/DQ/VL");
+    if (!cpu_has("avx512")) {
+        verify_emulated("avx512");
+        return;
+    }
     verify_gcc_clang("avx512", "-O2 " X86_FLAGS_AVX512);
 }
 
 /* auto: the best path -march=native enables, plain x86-64 (SSE2) and the
- * forced scalar reference of the SIMD vocabulary (cnnc_simd_scalar.h). */
+ * forced scalar reference of the SIMD vocabulary (cnnc_simd_scalar.h); on
+ * a CPU without AVX-512, also the 16-lane path on the emulated header
+ * (CNNC_EMULATE_AVX512 makes tests/emu/cnnc_simd.h take it). */
 Test(nan, auto, .timeout = 300) {
+    char *emulated = emulated_flags("-DCNNC_EMULATE_AVX512");
     Toolchain tcs[] = {{"gcc-native", "gcc", "-O2 -march=native", true, ""},
                        {"clang-native", "clang", "-O2 -march=native", true, ""},
                        {"gcc-plain", "gcc", "-O2", true, ""},
-                       {"gcc-forced-scalar", "gcc", "-O2 -DCNNC_SIMD_FORCE_SCALAR", true, ""}};
-    verify_target("--target=auto", tcs, 4);
+                       {"gcc-forced-scalar", "gcc", "-O2 -DCNNC_SIMD_FORCE_SCALAR", true, ""},
+                       {"gcc-auto-avx512-emulated", "gcc", emulated, true, ""}};
+    verify_target("--target=auto", tcs, cpu_has("avx512") ? 4 : 5);
+    free(emulated);
 }
 
 Test(nan, neon, .timeout = 300) {

@@ -10,8 +10,9 @@
  * computed here in double (tests/kernel_harness.c writes, compiles, runs and
  * checks): |got - exp| <= 1e-4 * max(1, |exp|).
  * Padding is not the conv kernel's business (lowering puts a PAD op in
- * front), so the cases are unpadded.  A target the machine cannot run is
- * skipped with the reason.
+ * front), so the cases are unpadded.  An x86 target the CPU lacks runs on
+ * its portable emulation (tests/emu); NEON without qemu is skipped.  The
+ * emulation_matches_* tests compare the emulated and the real headers.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -169,3 +170,23 @@ Test(simd, avx512) { kernel_test_avx512(&suite, false); }
 Test(simd, auto_every_path) { kernel_test_auto(&suite, "cc"); }
 
 Test(simd, neon) { kernel_test_neon(&suite); }
+
+/* tests/emu stands in for an x86 header the CPU lacks (kernel_harness.h):
+ * where the CPU has the ISA, the stand-in must agree with it bit for bit. */
+Test(simd, emulation_matches_sse4) {
+    if (!__builtin_cpu_supports("sse4.1"))
+        cr_skip_test("this CPU has no SSE4.1: nothing to compare the emulation with");
+    kernel_check_emulation("sse4", "-msse4.1");
+}
+
+Test(simd, emulation_matches_avx2) {
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        cr_skip_test("this CPU has no AVX2+FMA: nothing to compare the emulation with");
+    kernel_check_emulation("avx2", "-mavx2 -mfma");
+}
+
+Test(simd, emulation_matches_avx512) {
+    if (!__builtin_cpu_supports("avx512f"))
+        cr_skip_test("this CPU has no AVX-512F: nothing to compare the emulation with");
+    kernel_check_emulation("avx512", "-mavx512f");
+}

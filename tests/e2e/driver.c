@@ -24,6 +24,12 @@ const char *cnnc_path(void) { return env_or("CNNC", "../build/compiler/cnnc"); }
 const char *runtime_dir(void) { return env_or("CNNC_RUNTIME", "../runtime"); }
 const char *fixtures_dir(void) { return env_or("CNNC_FIXTURES", "fixtures/models"); }
 
+const char *emu_dir(void) { return env_or("CNNC_EMU", "emu"); }
+
+char *emulated_flags(const char *extra) {
+    return format("-O0 -Wno-psabi -I%s %s", emu_dir(), extra);
+}
+
 const char *e2e_dir(void) {
     static char path[PATH_MAX];
     if (!path[0] && !realpath(env_or("CNNC_E2E", "e2e"), path))

@@ -59,6 +59,18 @@ bool run_harness(const char *dir, const Toolchain *tc, const char *name,
 
 bool cpu_has(const char *feature);
 
+/* An x86 target the CPU lacks is built on the portable emulation of its
+ * header instead (tests/emu, see cnnc_simd_emu.h there): no ISA flag, the
+ * emulation ahead of the runtime on the include path, -Wno-psabi (GCC
+ * notes that 32/64-byte vectors by value have another ABI without the ISA;
+ * it is one program, so that is noise) and -O0: 16-lane vectors split over
+ * SSE2 registers make every optimising level compile 2-4 times slower, for
+ * nothing these tests need (the code runs in milliseconds either way).
+ * emulated_flags(extra) is those plus extra, malloc'd; the toolchain
+ * labels end in "-emulated". */
+const char *emu_dir(void);            /* $CNNC_EMU, default tests/emu */
+char *emulated_flags(const char *extra);
+
 /* True when `cc` exists and links a trivial program with these flags. */
 bool toolchain_works(const Toolchain *tc);
 
