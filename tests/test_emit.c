@@ -7,10 +7,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cnnc.h"
+#include "emit_harness.h"
 
 /* ------------------------------------------------------- model building */
 
@@ -77,58 +77,9 @@ static Layer *add_simple(Model *m, LayerKind kind, const char *name, ActKind act
 
 /* ------------------------------------------------- compiling and running */
 
-static const char *runtime_dir(void) {
-    const char *d = getenv("CNNC_RUNTIME");
-    return d ? d : "../runtime";
-}
-
-static char *tmpdir_new(void) {
-    char *dir = arena_strdup("/tmp/cnnc_emit_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    return dir;
-}
-
-static Ir *lower_and_plan(const Model *m, const char *target) {
-    EmitOptions opts = {.target = target_by_name(target)};
-    Ir *ir = lower_model(m, &opts);
-    plan_memory(ir);
-    return ir;
-}
-
 static EmitOptions options(const char *target, bool standalone) {
     return (EmitOptions){.target = target_by_name(target), .standalone = standalone,
                          .header_name = "model.h", .source_name = "tests/model.cnn"};
-}
-
-static void write_model(const Ir *ir, const EmitOptions *opts, const char *dir) {
-    FILE *c = fopen(arena_printf("%s/model.c", dir), "w");
-    FILE *h = fopen(arena_printf("%s/model.h", dir), "w");
-    cr_assert(c && h);
-    emit_c(ir, opts, c, h);
-    fclose(c);
-    fclose(h);
-}
-
-/* A driver that runs both entry points on a fixed input, fails if they
- * differ, and prints the output one number per line. */
-static void write_driver(const Model *m, const float *input, const char *dir) {
-    FILE *f = fopen(arena_printf("%s/main.c", dir), "w");
-    fprintf(f, "#include \"model.h\"\n#include <stdio.h>\n#include <string.h>\n");
-    fprintf(f, "static const float input[] = {");
-    for (long long i = 0; i < shape_count(m->input); i++)
-        fprintf(f, "(float)%.9g,", (double)input[i]);
-    fprintf(f, "};\nstatic _Alignas(64) unsigned char ws[T_WORKSPACE_SIZE + 1];\n");
-    fprintf(f, "int main(void) {\n    float a[T_OUTPUT_SIZE], b[T_OUTPUT_SIZE];\n"
-               "    t_infer(input, a);\n    t_infer_ws(input, b, ws);\n"
-               "    if (memcmp(a, b, sizeof a)) return 3;\n"
-               "    for (int i = 0; i < T_OUTPUT_SIZE; i++) printf(\"%%.9g\\n\", (double)a[i]);\n"
-               "    return 0;\n}\n");
-    fclose(f);
-}
-
-static int run(const char *cmd) {
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static const char *strict_flags = "-std=c11 -Wall -Wextra -Wpedantic -Werror";
@@ -141,23 +92,17 @@ static float *compile_and_run(const Model *m, const char *dir, const char *cc, c
                  "%s rejected the generated C (see %s/cc.log)", cc, dir);
     cr_assert_eq(run(arena_printf("cd %s && %s -std=c11 -I%s main.c model.o -o prog -lm && ./prog > out.txt",
                                   dir, cc, runtime_dir())), 0, "driver failed in %s", dir);
-    FILE *f = fopen(arena_printf("%s/out.txt", dir), "r");
-    long long n = shape_count(m->output);
-    float *out = arena_alloc((size_t)n * sizeof *out);
-    for (long long i = 0; i < n; i++)
-        cr_assert_eq(fscanf(f, "%f", &out[i]), 1);
-    fclose(f);
-    return out;
+    return read_outputs(arena_printf("%s/out.txt", dir), shape_count(m->output));
 }
 
 /* Emits (scalar target), compiles with gcc and clang, returns gcc's output
  * after checking clang's is identical. */
 static float *build_and_run(const Model *m, const float *input, bool standalone) {
-    const char *dir = tmpdir_new();
+    const char *dir = tmpdir_new("emit");
     Ir *ir = lower_and_plan(m, "scalar");
     EmitOptions opts = options("scalar", standalone);
     write_model(ir, &opts, dir);
-    write_driver(m, input, dir);
+    write_driver(m, input, dir, DRIVER_BOTH_ENTRY_POINTS);
     float *gcc_out = compile_and_run(m, dir, "gcc", "");
     float *clang_out = compile_and_run(m, dir, "clang", "");
     cr_assert_eq(memcmp(gcc_out, clang_out, (size_t)shape_count(m->output) * sizeof(float)), 0);
@@ -244,14 +189,6 @@ static const char *random_list(int n, double lo, double half) {
 #define R(n) random_list(n, -1.0, 1.0)      /* in [-1, 1] */
 #define POS(n) random_list(n, 0.5, 0.5)     /* in [0.5, 1.5] */
 
-static Model *checked_model(const char *text) {
-    diag_reset();
-    Program *prog = parse_program(srcfile_from_string("tests/model.cnn", text));
-    Model *m = check_program(prog, true);
-    cr_assert_eq(diag_error_count(), 0, "model did not check:\n%s", text);
-    return m;
-}
-
 /* C compiler flags that enable a target's instructions (this machine has
  * them all up to avx512f). */
 static const char *target_flags(const char *target) {
@@ -276,11 +213,11 @@ static void assert_matches_interp(const char *text, const char *target, bool sta
         input[i] = (float)(next_random() * 2.0);
     float *want = arena_alloc((size_t)n_out * sizeof *want);
     interp_run(m, input, want);
-    const char *dir = tmpdir_new();
+    const char *dir = tmpdir_new("emit");
     Ir *ir = lower_and_plan(m, target);
     EmitOptions opts = options(target, standalone);
     write_model(ir, &opts, dir);
-    write_driver(m, input, dir);
+    write_driver(m, input, dir, DRIVER_BOTH_ENTRY_POINTS);
     const char *flags = target_flags(target);
     float *got = compile_and_run(m, dir, "gcc", flags);
     assert_close(got, want, (int)n_out);
@@ -477,7 +414,7 @@ static const char *shell_output(const char *cmd) {
 Test(emit, object_has_no_allocator_and_exact_static_workspace) {
     rng_state = 4;
     Model *m = checked_model(global_model());
-    const char *dir = tmpdir_new();
+    const char *dir = tmpdir_new("emit");
     Ir *ir = lower_and_plan(m, "scalar");
     EmitOptions opts = options("scalar", false);
     write_model(ir, &opts, dir);
@@ -642,7 +579,7 @@ Test(emit, weights_round_trip_exact_bits) {
     EmitOptions formats[2] = {options("scalar", false), decimal_options()};
     const char *flags = arena_printf("%s -O2", strict_flags);
     for (int f = 0; f < 2; f++) {
-        const char *dir = tmpdir_new();
+        const char *dir = tmpdir_new("emit");
         write_model(ir, &formats[f], dir);
         write_bits_driver(bits, 1025, dir);
         const char *build_and_run = "bits.c -o prog && ./prog";
@@ -658,7 +595,7 @@ Test(emit, packed_weights_refuse_big_endian) {
     float w[1024] = {1};
     Ir *ir = lower_and_plan(one_unit_dense(1024, w), "scalar");
     const char *big = "-std=c11 -U__BYTE_ORDER__ -D__BYTE_ORDER__=__ORDER_BIG_ENDIAN__";
-    const char *dir = tmpdir_new();
+    const char *dir = tmpdir_new("emit");
     EmitOptions packed = options("scalar", false), decimal = decimal_options();
     write_model(ir, &packed, dir);
     cr_assert_neq(compile_status(dir, "gcc", big, "-c model.c"), 0);
@@ -721,7 +658,7 @@ static const char *const rolled_note = "loops kept rolled: unrolled it was";
 /* 4000 elements: 200 KB of C, over the 64 KB budget; 1000 per ISA: 50 KB
  * per compile, within it. */
 Test(emit, unroll_budget_rolls_only_oversized_auto_functions) {
-    const char *dir = tmpdir_new();
+    const char *dir = tmpdir_new("emit");
     char *full = emit_relu_model(4000, &unrolled_relu_kernel, UNROLL_FULL, dir);
     cr_assert_not_null(strstr(full, "out[3999] = in[3999]"));
     cr_assert_null(strstr(full, rolled_note));
@@ -737,7 +674,7 @@ Test(emit, unroll_budget_rolls_only_oversized_auto_functions) {
     float input[4000], want[4000];
     for (int i = 0; i < 4000; i++)
         input[i] = (float)next_random();
-    write_driver(model_new("t", shape_vector(4000)), input, dir);
+    write_driver(model_new("t", shape_vector(4000)), input, dir, DRIVER_BOTH_ENTRY_POINTS);
     float *got = compile_and_run(model_new("t", shape_vector(4000)), dir, "gcc", "");
     for (int i = 0; i < 4000; i++)
         want[i] = input[i] > 0 ? input[i] : 0;
@@ -783,10 +720,10 @@ static void assert_weights_file_build(const char *text, const char *cnnc_flags) 
     for (int i = 0; i < n_in; i++)
         input[i] = (float)next_random();
     interp_run(m, input, want);
-    const char *dir = tmpdir_new();
+    const char *dir = tmpdir_new("emit");
     cr_assert_eq(run_cnnc(dir, text, arena_printf("--standalone --weights-c %s", cnnc_flags)), 0);
     cr_assert_eq(run(arena_printf("cd %s && gcc %s -c model_weights.c", dir, strict_flags)), 0);
-    write_driver(m, input, dir);
+    write_driver(m, input, dir, DRIVER_BOTH_ENTRY_POINTS);
     cr_assert_eq(run(arena_printf("cd %s && gcc %s -c model.c && gcc main.c model.o model_weights.o "
                                   "-o prog -lm && ./prog > out.txt", dir, strict_flags)), 0);
     FILE *f = fopen(arena_printf("%s/out.txt", dir), "r");
@@ -812,7 +749,7 @@ Test(cli, weights_file_with_large_arrays) {
 }
 
 Test(cli, unroll_modes_and_bad_value) {
-    const char *dir = tmpdir_new();
+    const char *dir = tmpdir_new("emit");
     const char *text = "model t\ninput 3\ndense units=1 weights=[1 2 3] bias=[0]\n";
     const char *ok[] = {"--unroll=auto", "--unroll=full", "--unroll none", "--decimal-weights"};
     for (int i = 0; i < 4; i++)

@@ -11,10 +11,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cnnc.h"
+#include "emit_harness.h"
 
 /* ------------------------------------------------------------- models */
 
@@ -81,21 +80,6 @@ static const char *narrow_model(void) {
                         "c2: conv2d filters=20 kernel=3 padding=1 activation=relu weights=%s bias=%s\n"
                         "c3: conv2d filters=4 kernel=3 padding=1 bias=false weights=%s\n",
                         R(9 * 8 * 20), R(20), R(9 * 20 * 20), R(20), R(9 * 20 * 4));
-}
-
-static Model *checked_model(const char *text) {
-    diag_reset();
-    Program *prog = parse_program(srcfile_from_string("tests/model.cnn", text));
-    Model *m = check_program(prog, true);
-    cr_assert_eq(diag_error_count(), 0, "model did not check:\n%s", text);
-    return m;
-}
-
-static Ir *lower_and_plan(const Model *m, const char *target) {
-    EmitOptions opts = {.target = target_by_name(target)};
-    Ir *ir = lower_model(m, &opts);
-    plan_memory(ir);
-    return ir;
 }
 
 static const char *ir_text(const Model *m, const char *target) {
@@ -184,71 +168,32 @@ Test(layout, scale_fold_keeps_the_kernel_choice) {
 
 /* ------------------------------------------------------ numeric tests */
 
-static int run(const char *cmd) {
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static bool have(const char *tool) {
-    return run(arena_printf("command -v %s > /dev/null 2>&1", tool)) == 0;
-}
-
-/* Calls t_infer_ws twice, on a workspace refilled with NaN (all bits set)
- * each time; the two outputs must agree; prints the second. */
-static void write_driver(const Model *m, const float *input, const char *dir) {
-    FILE *f = fopen(arena_printf("%s/main.c", dir), "w");
-    fprintf(f, "#include \"model.h\"\n#include <stdio.h>\n#include <string.h>\n");
-    fprintf(f, "static const float input[] = {");
-    for (long long i = 0; i < shape_count(m->input); i++)
-        fprintf(f, "(float)%.9g,", (double)input[i]);
-    fprintf(f, "};\nstatic _Alignas(64) unsigned char ws[T_WORKSPACE_SIZE + 1];\n");
-    fprintf(f, "int main(void) {\n    float a[T_OUTPUT_SIZE], b[T_OUTPUT_SIZE];\n"
-               "    memset(ws, 0xff, sizeof ws);\n    t_infer_ws(input, a, ws);\n"
-               "    memset(ws, 0xff, sizeof ws);\n    t_infer_ws(input, b, ws);\n"
-               "    if (memcmp(a, b, sizeof a)) return 3;\n"
-               "    for (int i = 0; i < T_OUTPUT_SIZE; i++) printf(\"%%.9g\\n\", (double)b[i]);\n"
-               "    return 0;\n}\n");
-    fclose(f);
-}
-
 typedef struct Toolchain {
     const char *target, *cc, *flags, *exec;   /* exec: "" or "qemu-aarch64 " */
 } Toolchain;
 
-static void write_model(const Model *m, const char *target, const char *dir) {
+static void write_target_model(const Model *m, const char *target, const char *dir) {
     EmitOptions opts = {.target = target_by_name(target), .header_name = "model.h",
                         .source_name = "tests/model.cnn"};
-    FILE *c = fopen(arena_printf("%s/model.c", dir), "w"), *h = fopen(arena_printf("%s/model.h", dir), "w");
-    cr_assert(c && h);
-    emit_c(lower_and_plan(m, target), &opts, c, h);
-    fclose(c);
-    fclose(h);
+    write_model(lower_and_plan(m, target), &opts, dir);
 }
 
 /* Builds and runs the model for one toolchain; compares with want. */
-static const char *runtime_dir(void) {
-    const char *d = getenv("CNNC_RUNTIME");
-    return d ? d : "../runtime";
-}
-
 static void assert_toolchain_matches(const Model *m, const float *input, const float *want,
                                      const Toolchain *tc) {
-    char *dir = arena_strdup("/tmp/cnnc_layout_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    write_model(m, tc->target, dir);
-    write_driver(m, input, dir);
+    char *dir = tmpdir_new("layout");
+    write_target_model(m, tc->target, dir);
+    write_driver(m, input, dir, DRIVER_NAN_WORKSPACE);
     cr_assert_eq(run(arena_printf("cd %s && %s -std=c11 -Wall -Wextra -Wpedantic -Werror -O1 %s -I%s "
                                   "main.c model.c -lm -o prog 2> cc.log && %s./prog > out.txt",
-                                  dir, tc->cc, tc->flags, runtime_dir(), tc->exec)), 0, "%s %s failed in %s", tc->target, tc->cc, dir);
-    FILE *f = fopen(arena_printf("%s/out.txt", dir), "r");
+                                  dir, tc->cc, tc->flags, runtime_dir(), tc->exec)),
+                 0, "%s %s failed in %s", tc->target, tc->cc, dir);
+    float *got = read_outputs(arena_printf("%s/out.txt", dir), shape_count(m->output));
     for (long long i = 0; i < shape_count(m->output); i++) {
-        float got;
-        cr_assert_eq(fscanf(f, "%f", &got), 1);
         float tol = 1e-4f * (fabsf(want[i]) > 1 ? fabsf(want[i]) : 1);
-        cr_assert(fabsf(got - want[i]) <= tol, "%s %s: output[%lld] = %.9g, want %.9g", tc->target, tc->cc, i,
-                  (double)got, (double)want[i]);
+        cr_assert(fabsf(got[i] - want[i]) <= tol, "%s %s: output[%lld] = %.9g, want %.9g", tc->target, tc->cc,
+                  i, (double)got[i], (double)want[i]);
     }
-    fclose(f);
     run(arena_printf("rm -rf %s", dir));
 }
 
