@@ -21,6 +21,7 @@ static inline cnnc_v cnnc_vload(const float *p) { return _mm256_loadu_ps(p); }
 static inline cnnc_v cnnc_vload_aligned(const float *p) { return _mm256_load_ps(p); }
 static inline void cnnc_vstore(float *p, cnnc_v v) { _mm256_storeu_ps(p, v); }
 static inline void cnnc_vstore_aligned(float *p, cnnc_v v) { _mm256_store_ps(p, v); }
+static inline void cnnc_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
 
 /* Lanes 0..n-1 set: the 8 ints starting at cnnc_tail_mask_window + 8 - n. */
 static inline __m256i cnnc_tail_mask(int n) {

@@ -20,6 +20,7 @@ static inline cnnc_v cnnc_vload(const float *p) { return _mm512_loadu_ps(p); }
 static inline cnnc_v cnnc_vload_aligned(const float *p) { return _mm512_load_ps(p); }
 static inline void cnnc_vstore(float *p, cnnc_v v) { _mm512_storeu_ps(p, v); }
 static inline void cnnc_vstore_aligned(float *p, cnnc_v v) { _mm512_store_ps(p, v); }
+static inline void cnnc_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
 
 static inline __mmask16 cnnc_tail_mask(int n) { return (__mmask16)((1u << n) - 1u); }
 

@@ -20,6 +20,7 @@ static inline cnnc_v cnnc_vload(const float *p) { return vld1q_f32(p); }
 static inline cnnc_v cnnc_vload_aligned(const float *p) { return vld1q_f32(p); }
 static inline void cnnc_vstore(float *p, cnnc_v v) { vst1q_f32(p, v); }
 static inline void cnnc_vstore_aligned(float *p, cnnc_v v) { vst1q_f32(p, v); }
+static inline void cnnc_prefetch(const float *p) { __builtin_prefetch(p); }
 
 static inline cnnc_v cnnc_vload_tail(const float *p, int n) {
     float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};

@@ -4,7 +4,8 @@
  * vector type cnnc_v of CNNC_LANES floats: load/store (aligned, unaligned
  * and exact tails of n < CNNC_LANES floats that touch no memory past n),
  * broadcast, fma, add/sub/mul/div, max/min, zero, horizontal sum, round,
- * 2^n, even/odd deinterleave, and exp/sigmoid/tanh (cnnc_simd_math.h).  This header is the
+ * 2^n, even/odd deinterleave, a prefetch hint, and exp/sigmoid/tanh
+ * (cnnc_simd_math.h).  This header is the
  * one-lane version every other ISA (sse4, avx2, avx512, neon) is tested
  * against.  No FMA instruction is assumed: cnnc_vfma is a*b + c rounded
  * twice, like the sse4 target.
@@ -29,6 +30,9 @@ static inline cnnc_v cnnc_vload(const float *p) { return *p; }
 static inline cnnc_v cnnc_vload_aligned(const float *p) { return *p; }
 static inline void cnnc_vstore(float *p, cnnc_v v) { *p = v; }
 static inline void cnnc_vstore_aligned(float *p, cnnc_v v) { *p = v; }
+/* A hint that the cache line at p is read soon; it never changes a result
+ * (Winograd's GEMM asks for the next point's weights).  Nothing here. */
+static inline void cnnc_prefetch(const float *p) { (void)p; }
 /* With one lane a tail is always empty. */
 static inline cnnc_v cnnc_vload_tail(const float *p, int n) { return n > 0 ? *p : 0.0f; }
 static inline void cnnc_vstore_tail(float *p, cnnc_v v, int n) { if (n > 0) *p = v; }

@@ -29,6 +29,7 @@ static inline cnnc_v cnnc_vload(const float *p) { return _mm_loadu_ps(p); }
 static inline cnnc_v cnnc_vload_aligned(const float *p) { return _mm_load_ps(p); }
 static inline void cnnc_vstore(float *p, cnnc_v v) { _mm_storeu_ps(p, v); }
 static inline void cnnc_vstore_aligned(float *p, cnnc_v v) { _mm_store_ps(p, v); }
+static inline void cnnc_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
 
 static inline cnnc_v cnnc_vload_tail(const float *p, int n) {
     float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};

@@ -62,7 +62,7 @@ typedef struct WinoPlan {
 } WinoPlan;
 
 /* One lane count's GEMM register tile; `prefetch`: x86, where the GEMM
- * prefetches the next point's U with _mm_prefetch (immintrin.h). */
+ * prefetches the next point's U (cnnc_prefetch, measured only there). */
 typedef struct WinoTile {
     int lanes, nb, px;
     bool prefetch;
@@ -418,7 +418,7 @@ static void emit_gemm_tile(Emitter *e, const Wino *w, int nb, int px) {
     emit(e, "for (int c = 0; c < %d; c++) {\n", w->op->in_shape.c);
     for (int v = 0; v < nb && w->tile.prefetch; v++)
         if (v * lanes % PAD_TO == 0)   /* one per 64-byte row of U */
-            emit(e, "_mm_prefetch((const char *)(u%d + next + c * %d), _MM_HINT_T0);\n", v, PAD_TO);
+            emit(e, "cnnc_prefetch(u%d + next + c * %d);\n", v, PAD_TO);
     for (int v = 0; v < nb; v++)
         emit(e, "const cnnc_v w%d = cnnc_vload(u%d + c * %d);\n", v, v, PAD_TO);
     emit(e, "cnnc_v x;\n");

@@ -80,6 +80,9 @@ static inline void cnnc_vstore_aligned(float *p, cnnc_v v) {
     cnnc_vstore(p, v);
 }
 
+/* A cache hint: no effect on any result, so nothing to emulate. */
+static inline void cnnc_prefetch(const float *p) { (void)p; }
+
 /* Masked: lanes n.. are zero and their memory is never read. */
 static inline cnnc_v cnnc_vload_tail(const float *p, int n) {
     cnnc_v r = cnnc_vzero();
