@@ -437,15 +437,18 @@ static const char *function_name(const Ir *ir, int index) {
     return name;
 }
 
-static void choose_kernels(Ir *ir) {
-    for (int i = 0; i < ir->nops; i++)
+/* The unroll mode first: it is part of the choice (--unroll=none keeps the
+ * readable direct kernel instead of Winograd). */
+static void choose_kernels(Ir *ir, UnrollMode unroll) {
+    for (int i = 0; i < ir->nops; i++) {
+        ir->ops[i].unroll = unroll;
         ir->ops[i].kernel = choose_kernel(&ir->ops[i], ir->target);
+    }
 }
 
-static void finish_ops(Ir *ir, UnrollMode unroll) {
+static void finish_ops(Ir *ir) {
     for (int i = 0; i < ir->nops; i++) {
         IrOp *op = &ir->ops[i];
-        op->unroll = unroll;
         op->kernel->pack(op);
         op->symbol_prefix = arena_printf("%s_%s", ir->model->name,
                                          op->layer ? op->layer->cname : "io");
@@ -478,9 +481,9 @@ Ir *lower_model(const Model *m, const EmitOptions *opts) {
     Ir *ir = arena_alloc(sizeof *ir);
     *ir = (Ir){.model = m, .target = opts ? opts->target : NULL, .ops = lw.ops.items,
                .nops = lw.ops.len, .bufs = lw.bufs.items, .nbufs = lw.bufs.len};
-    choose_kernels(ir);
+    choose_kernels(ir, opts ? opts->unroll : UNROLL_AUTO);
     place_frames(ir);
-    finish_ops(ir, opts ? opts->unroll : UNROLL_AUTO);
+    finish_ops(ir);
     add_scratch_buffers(&lw, ir);
     return ir;
 }

@@ -653,6 +653,30 @@ static char *emit_relu_model(int n, const KernelEmitter *kernel, UnrollMode mode
     return arena_strdup(read_text(arena_printf("%s/model.c", dir)));
 }
 
+/* The conv kernel lowering picks for MNIST conv2's shape under `mode`. */
+static const IrOp *lowered_conv(const Model *m, UnrollMode mode) {
+    EmitOptions opts = {.target = target_by_name("avx2"), .unroll = mode};
+    Ir *ir = lower_model(m, &opts);
+    for (int i = 0; i < ir->nops; i++)
+        if (ir->ops[i].kind == IR_CONV)
+            return &ir->ops[i];
+    cr_assert_fail("no conv op");
+    return NULL;
+}
+
+/* --unroll=none keeps the readable direct kernel, also once lowering has
+ * a separate kernel-choice step (the mode must be set before it). */
+Test(emit, unroll_none_keeps_the_direct_kernel) {
+    Model *m = checked_model(arena_printf("model t\ninput 13x13x32\nconv2d filters=64 kernel=3 bias=false "
+                                          "weights=[%s]\n", R(3 * 3 * 32 * 64)));
+    IrOp probe = *lowered_conv(m, UNROLL_AUTO);
+    const KernelEmitter *winograd = conv_winograd_kernel_any(&probe, target_by_name("avx2"));
+    cr_assert_not_null(winograd);
+    cr_assert_eq(lowered_conv(m, UNROLL_AUTO)->kernel, winograd, "auto takes Winograd for this shape");
+    cr_assert_neq(lowered_conv(m, UNROLL_NONE)->kernel, winograd);
+    cr_assert_eq(lowered_conv(m, UNROLL_NONE)->kernel, conv_simd_kernel(&probe, target_by_name("avx2")));
+}
+
 static const char *const rolled_note = "loops kept rolled: unrolled it was";
 
 /* 4000 elements: 200 KB of C, over the 64 KB budget; 1000 per ISA: 50 KB
