@@ -58,7 +58,9 @@ static int frame_writer(const Ir *ir, const IrOp *pad) {
     return w;
 }
 
-/* Removes buffer b (no op uses it any more) and renumbers the later ones. */
+/* Removes buffer b (no op uses it any more) and renumbers the later ones.
+ * Only in/out need it: scratch buffers are added after this pass
+ * (lower_model: choose kernels, place frames, pack, then scratch). */
 static void drop_buffer(Ir *ir, int b) {
     memmove(&ir->bufs[b], &ir->bufs[b + 1], (size_t)(ir->nbufs - b - 1) * sizeof *ir->bufs);
     ir->nbufs--;
