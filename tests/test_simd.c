@@ -20,15 +20,18 @@
 
 #include "cnnc.h"
 #include "kernel_harness.h"
+#include "ops/simd.h"
 
 typedef enum { NO_POOL, MAX_POOL, AVG_POOL } PoolKind;
+/* POSITION_BIAS: one bias per conv output value (the policy head). */
+typedef enum { NO_BIAS, CHANNEL_BIAS, POSITION_BIAS } BiasKind;
 
 typedef struct Case {
     IrOpKind kind;
     int ih, iw, ic, f;      /* input H-W-C (dense: ic inputs), outputs */
     int kh, kw, sh, sw, dh, dw;
     ActKind act;
-    bool bias;
+    BiasKind bias;          /* true: one per output channel */
     UnrollMode unroll;      /* AUTO unless the case says */
     PoolKind pool;          /* a 2x2 stride-2 pool fused into the conv */
 } Case;
@@ -75,6 +78,21 @@ static const Case cases[] = {
     {IR_CONV, 19, 16, 3, 20, 3, 2, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_AUTO, AVG_POOL},/* odd 17x15, tail */
     {IR_CONV, 13, 13, 9, 40, 2, 2, 2, 2, 1, 1, ACT_RELU, false, UNROLL_FULL, MAX_POOL},
     {IR_CONV, 12, 15, 5, 24, 3, 3, 1, 1, 1, 1, ACT_SIGMOID, true, UNROLL_NONE, AVG_POOL},
+    /* A bias per output value: the policy head (1x1, one filter, partial
+     * tiles), tails of several vectors, one input channel (which the pixel
+     * kernel would take with a per-channel bias), a pooled tile. */
+    {IR_CONV, 19, 19, 64, 1, 1, 1, 1, 1, 1, 1, ACT_LINEAR, POSITION_BIAS, UNROLL_AUTO, NO_POOL},
+    {IR_CONV, 9, 11, 7, 19, 3, 3, 1, 1, 1, 1, ACT_RELU, POSITION_BIAS, UNROLL_AUTO, NO_POOL},
+    {IR_CONV, 10, 9, 1, 3, 3, 3, 1, 1, 1, 1, ACT_TANH, POSITION_BIAS, UNROLL_AUTO, NO_POOL},
+    {IR_CONV, 13, 12, 3, 10, 3, 3, 1, 1, 1, 1, ACT_LINEAR, POSITION_BIAS, UNROLL_AUTO, MAX_POOL},
+    {IR_CONV, 6, 5, 64, 20, 3, 3, 1, 1, 1, 1, ACT_RELU, POSITION_BIAS, UNROLL_AUTO, NO_POOL},
+    /* One or two filters over 16+ channels: the channel-dot kernel
+     * (conv_dot.c); channel tails, stride and dilation, rows that are not a
+     * whole number of tiles, every kind of bias. */
+    {IR_CONV, 9, 13, 20, 2, 3, 3, 2, 1, 1, 2, ACT_SIGMOID, CHANNEL_BIAS, UNROLL_AUTO, NO_POOL},
+    {IR_CONV, 7, 23, 33, 1, 1, 1, 1, 1, 1, 1, ACT_RELU, NO_BIAS, UNROLL_AUTO, NO_POOL},
+    {IR_CONV, 5, 6, 16, 2, 1, 2, 1, 1, 1, 1, ACT_TANH, POSITION_BIAS, UNROLL_AUTO, NO_POOL},
+    {IR_CONV, 4, 21, 48, 1, 2, 2, 1, 2, 1, 1, ACT_LINEAR, CHANNEL_BIAS, UNROLL_NONE, NO_POOL},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -90,7 +108,8 @@ static long long weight_count(const Case *c) {
 
 static KernelData case_data(int k) {
     const Case *c = &cases[k];
-    KernelData d = kernel_random_data(k, in_count(c), weight_count(c), c->f);
+    long long biases = c->bias == POSITION_BIAS ? (long long)conv_h(c) * conv_w(c) * c->f : c->f;
+    KernelData d = kernel_random_data(k, in_count(c), weight_count(c), biases);
     /* Scale the weights so sums stay O(1) and sigmoid/tanh are not saturated. */
     long long fan_in = weight_count(c) / c->f;
     for (long long i = 0; i < weight_count(c); i++)
@@ -104,7 +123,8 @@ static KernelData case_data(int k) {
 
 /* The layer in double, canonical weights [KH][KW][Cin][F] (dense [in][out]). */
 static double conv_reference(const Case *c, const KernelData *d, int oy, int ox, int f) {
-    double s = c->bias ? d->bias[f] : 0.0;
+    long long at = c->bias == POSITION_BIAS ? ((long long)oy * conv_w(c) + ox) * c->f + f : f;
+    double s = c->bias ? d->bias[at] : 0.0;
     int kh = c->kind == IR_DENSE ? 1 : c->kh, kw = c->kind == IR_DENSE ? 1 : c->kw;
     for (int ky = 0; ky < kh; ky++)
         for (int kx = 0; kx < kw; kx++)
@@ -151,12 +171,31 @@ static KernelCase build_case(int k, const Target *t) {
         cr_assert(!conv_simd_fuses_pool(&op, pool, t), "case %d: a second pool would be fused", k);
     }
     if (c->bias)
-        op.bias = (Tensor){.data = d->bias, .count = c->f};
+        op.bias = (Tensor){.data = d->bias, .count = c->bias == POSITION_BIAS ? (long long)conv_h(c) * conv_w(c) * c->f : c->f};
+    op.per_position_bias = c->bias == POSITION_BIAS;
     op.kernel = c->kind == IR_DENSE ? dense_simd_kernel(&op, t) : conv_simd_kernel(&op, t);
     cr_assert_not_null(op.kernel, "no %s kernel for case %d", t->name, k);
     op.kernel->pack(&op);
     op.symbol_prefix = arena_printf("case%d", k);
     return (KernelCase){op, d->input, d};
+}
+
+/* The heads (one or two filters, many channels) take the channel-dot
+ * kernel; three filters, or few channels, stay with the others. */
+Test(simd, one_or_two_filters_over_many_channels_take_the_dot_kernel) {
+    const Target *t = target_by_name("avx2");
+    IrOp op = {.kind = IR_CONV, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .act = ACT_LINEAR};
+    op.in_shape = shape_image(19, 19, 64);
+    op.out_shape = shape_image(19, 19, 1);
+    op.per_position_bias = true;
+    cr_assert_eq(conv_simd_kernel(&op, t), conv_dot_kernel(t));
+    op.out_shape.c = 2;
+    cr_assert_eq(conv_simd_kernel(&op, t), conv_dot_kernel(t));
+    op.out_shape.c = 3;
+    cr_assert_neq(conv_simd_kernel(&op, t), conv_dot_kernel(t));
+    op.out_shape.c = 1;
+    op.in_shape.c = 8;
+    cr_assert_neq(conv_simd_kernel(&op, t), conv_dot_kernel(t));
 }
 
 static const KernelSuite suite = {"simd", NCASES, 1 << 16, true, build_case, reference};

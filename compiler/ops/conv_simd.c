@@ -142,18 +142,31 @@ static long long packed_offset(const IrOp *op, const ConvTile *t, int j) {
     return simd_packed_offset(&b, j);
 }
 
-static void emit_tile_init(Emitter *e, const IrOp *op, int nb, int px, int tail, int lanes) {
+/* The conv's own output width (out_shape is the pooled one when a pool is
+ * fused); a per-position bias has one row of this many pixels per conv row. */
+static int conv_cols(const IrOp *op) { return (op->in_shape.w - op->dw * (op->kw - 1) - 1) / op->sw + 1; }
+
+/* One accumulator's starting value: zero, the channels' bias, or the bias of
+ * pixel p of the tile (at conv row oy + p / cols, column ox + p % cols). */
+static const char *tile_start(const IrOp *op, const ConvTile *t, int p, int v, int tail) {
+    if (!op->bias.count)
+        return "cnnc_vzero()";
+    const char *at = arena_printf("%s + f0 + %d", ir_array_symbol(op, 1), v * t->lanes);
+    if (op->per_position_bias)
+        at = arena_printf("%s + ((oy + %d) * %d + ox + %d) * %d", at, p / t->cols, conv_cols(op), p % t->cols,
+                          op->out_shape.c);
+    return tail ? arena_printf("cnnc_vload_tail(%s, %d)", at, tail) : arena_printf("cnnc_vload(%s)", at);
+}
+
+/* A per-channel bias is loaded once per vector and copied to every pixel. */
+static void emit_tile_init(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px, int tail) {
     for (int v = 0; v < nb; v++) {
-        bool is_tail = tail && v == nb - 1;
-        if (!op->bias.count)
-            emit(e, "cnnc_v a0_%d = cnnc_vzero();\n", v);
-        else if (is_tail)
-            emit(e, "cnnc_v a0_%d = cnnc_vload_tail(%s + f0 + %d, %d);\n", v, ir_array_symbol(op, 1),
-                 v * lanes, tail);
-        else
-            emit(e, "cnnc_v a0_%d = cnnc_vload(%s + f0 + %d);\n", v, ir_array_symbol(op, 1), v * lanes);
-        for (int p = 1; p < px; p++)
-            emit(e, "cnnc_v a%d_%d = a0_%d;\n", p, v, v);
+        int vtail = tail && v == nb - 1 ? tail : 0;
+        for (int p = 0; p < px; p++)
+            if (p == 0 || op->per_position_bias)
+                emit(e, "cnnc_v a%d_%d = %s;\n", p, v, tile_start(op, t, p, v, vtail));
+            else
+                emit(e, "cnnc_v a%d_%d = a0_%d;\n", p, v, v);
     }
 }
 
@@ -314,7 +327,7 @@ static void emit_tile(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int
     int px = body.rows * cols;
     emit(e, "const float *x0 = row + ox * %d;\n", op->sw * op->in_shape.c);
     emit(e, "float *o = orow + ox%s * %d + f0;\n", t->pool ? " / 2" : "", op->out_shape.c);
-    emit_tile_init(e, op, nb, px, tail, t->lanes);
+    emit_tile_init(e, op, &body, nb, px, tail);
     emit_tile_reduction(e, op, &body, nb, px);
     if (t->pool)
         emit_pooled_store(e, op, &body, nb, tail);
@@ -444,17 +457,20 @@ static const KernelEmitter conv_simd_kernels[] = {
     CONV_SIMD_KERNEL("avx512"), CONV_SIMD_KERNEL("neon"),
 };
 
-/* Any conv on an unpadded (or PAD-op padded) input with a per-channel bias;
- * a per-position bias or a fused softmax stays with the scalar kernel.  A
- * single-channel input with few filters goes to the pixel-vectorized kernel
- * (conv_pixels.c), the only one that applies a fused pool. */
+/* Any conv on an unpadded (or PAD-op padded) input; a fused softmax stays
+ * with the scalar kernel.  A single-channel input with few filters and a
+ * per-channel bias goes to the pixel-vectorized kernel (conv_pixels.c), one
+ * or two filters over many channels to the channel-dot kernel (conv_dot.c,
+ * the policy head); the rest, per-position biases included, here. */
 const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t) {
-    if (op->per_position_bias || op->act == ACT_SOFTMAX)
+    if (op->act == ACT_SOFTMAX)
         return NULL;
     if (op->pad_top || op->pad_bottom || op->pad_left || op->pad_right)
         return NULL;
-    if (conv_pixels_applies(op))
+    if (conv_pixels_applies(op) && !op->per_position_bias)
         return conv_pixels_kernel(t);
+    if (conv_dot_applies(op))
+        return conv_dot_kernel(t);
     for (size_t i = 0; i < sizeof conv_simd_kernels / sizeof conv_simd_kernels[0]; i++)
         if (!strcmp(conv_simd_kernels[i].isa, t->name))
             return &conv_simd_kernels[i];
@@ -467,5 +483,6 @@ const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t) {
 bool conv_simd_fuses_pool(const IrOp *conv, const Layer *pool, const Target *t) {
     bool pool_2x2 = pool->kh == 2 && pool->kw == 2 && pool->sh == 2 && pool->sw == 2 && !pool->pad_top &&
                     !pool->pad_bottom && !pool->pad_left && !pool->pad_right;
-    return pool_2x2 && t && t->lanes != 1 && !conv_fused_pool(conv) && conv_simd_kernel(conv, t);
+    return pool_2x2 && t && t->lanes != 1 && !conv_fused_pool(conv) && !conv_dot_applies(conv) &&
+           conv_simd_kernel(conv, t);
 }

@@ -40,4 +40,9 @@ void simd_emit_channel_blocks(Emitter *e, const IrOp *op, const SimdBlocks *b, S
 bool conv_pixels_applies(const IrOp *op);
 const KernelEmitter *conv_pixels_kernel(const Target *t);
 
+/* A conv the channel-dot kernel takes (one or two filters, many input
+ * channels: the 1x1 heads of policy and value networks). */
+bool conv_dot_applies(const IrOp *op);
+const KernelEmitter *conv_dot_kernel(const Target *t);
+
 #endif
