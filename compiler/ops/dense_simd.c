@@ -2,10 +2,10 @@
  *
  * y = x W + b with W [in][out].  The outputs are cut into sub-blocks of NB
  * vectors; for each sub-block the kernel walks the inputs, broadcasts x[i]
- * and multiplies it into the NB weight vectors of row i.  Two accumulator
- * sets take the first and the second half of the inputs, so 2*NB
- * independent fma chains hide the fma latency and the weights are read as two
- * streams; they are added at the end, then bias and activation, and
+ * and multiplies it into the NB weight vectors of row i.  The inputs are
+ * read in four quarters (four streams through the weights) into two
+ * accumulator sets, so 2*NB independent fma chains hide the fma latency;
+ * the sets are added at the end, then bias and activation, and
  * a last vector of fewer than L outputs is stored with the exact tail
  * helpers.  A dense layer reads each weight once, so it is bound by memory
  * bandwidth: what matters is that the weights stream contiguously, which the
@@ -75,30 +75,41 @@ static void emit_row_step(Emitter *e, const IrOp *op, const DenseTile *t, int nb
     emit(e, "\n");
 }
 
-/* The two accumulator sets take the first and the second half of the input
- * rows: two independent streams through the packed weights, which a
- * memory-bound layer reads faster than one (flowers fc1, 16 MB of weights,
- * on a Zen 3 core: 20-40% less time, docs/decisions/simd.md). */
+/* The input rows are read as four streams, the quarters of the packed
+ * weights, which a memory-bound layer reads faster than one or two (flowers
+ * fc1, 16 MB of weights, on a Zen 3 core: one stream -> two 20-40% less time,
+ * two -> four another 15-30%, docs/decisions/simd.md).  Two accumulator sets
+ * (a: quarters 1 and 3, b: 2 and 4) hide the fma latency; the rows left over
+ * when 4 does not divide the inputs come last. */
+#define STREAMS 4
+
+static char stream_set(int s) { return s % 2 ? 'b' : 'a'; }
+
+/* The rows after the four quarters, each with a constant index. */
+static void emit_rows_left_over(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
+    int n = op->in_shape.c;
+    for (int i = n / STREAMS * STREAMS; i < n; i++)
+        emit_row_step(e, op, t, nb, stream_set(i), arena_printf("%d", i));
+}
 
 /* --unroll=full: every input row with a constant index. */
 static void emit_rows_unrolled(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
-    int n = op->in_shape.c, half = n / 2;
-    for (int i = 0; i < half; i++) {
-        emit_row_step(e, op, t, nb, 'a', arena_printf("%d", i));
-        emit_row_step(e, op, t, nb, 'b', arena_printf("%d", half + i));
-    }
-    if (n % 2)
-        emit_row_step(e, op, t, nb, 'a', arena_printf("%d", n - 1));
+    int quarter = op->in_shape.c / STREAMS;
+    for (int i = 0; i < quarter; i++)
+        for (int s = 0; s < STREAMS; s++)
+            emit_row_step(e, op, t, nb, stream_set(s), arena_printf("%d", s * quarter + i));
+    emit_rows_left_over(e, op, t, nb);
 }
 
 static void emit_rows_rolled(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
-    int n = op->in_shape.c, half = n / 2;
-    emit(e, "for (int i = 0; i < %d; i++) {\n", half);
-    emit_row_step(e, op, t, nb, 'a', "i");
-    emit_row_step(e, op, t, nb, 'b', arena_printf("i + %d", half));
-    emit(e, "}\n");
-    if (n % 2)
-        emit_row_step(e, op, t, nb, 'a', arena_printf("%d", n - 1));
+    int quarter = op->in_shape.c / STREAMS;
+    if (quarter) {
+        emit(e, "for (int i = 0; i < %d; i++) {\n", quarter);
+        for (int s = 0; s < STREAMS; s++)
+            emit_row_step(e, op, t, nb, stream_set(s), s ? arena_printf("i + %d", s * quarter) : "i");
+        emit(e, "}\n");
+    }
+    emit_rows_left_over(e, op, t, nb);
 }
 
 static void emit_sub_block_reduction(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
