@@ -1,25 +1,33 @@
-/* ops/conv_winograd.c — 3x3 stride-1 convolution by Winograd F(4x4,3x3).
+/* ops/conv_winograd.c — r x r stride-1 convolution by Winograd F(m x m, r x r):
+ * F(4x4,3x3) for 3x3 layers, F(2x2,5x5) for 5x5 ones.
  *
- * Each 4x4 block of outputs (a tile) is computed from the 6x6 block of input
- * under it as  Y = A^T [ sum_c (G g_c G^T) ⊙ (B^T d_c B) ] A,  which costs 36
- * multiplies per input channel and output channel instead of 144: the 36
- * transform-domain points are 36 independent GEMMs
+ * Each m x m block of outputs (a tile) is computed from the alpha x alpha
+ * block of input under it (alpha = m + r - 1) as
+ *     Y = A^T [ sum_c (G g_c G^T) ⊙ (B^T d_c B) ] A,
+ * which costs alpha² multiplies per input channel and output channel instead
+ * of m²r² (F(4x4,3x3): 36 instead of 144): the alpha² transform-domain points
+ * are independent GEMMs
  *     M[ξ][tile][f] = sum_c V[ξ][tile][c] U[ξ][c][f].
+ * A variant is a record (WinoVariant: m, r, alpha and the tables B^T, G, A^T,
+ * derived and checked by scripts/winograd_matrices.py); every function takes
+ * its sizes from it, and the cost model picks the cheapest variant per op.
  * The filter transform U = G g G^T is done here at compile time in double
- * and packed [36][Cin][FS] (FS: F rounded up to 16, zero-filled), the order
- * the GEMM streams it.  At run time the tiles are processed in blocks of
- * whole tile rows, small enough to keep the block's transformed input V and
- * products M in L2 (scratch from the workspace, IrOp.scratch_floats):
+ * and packed [alpha²][FS/16][Cin][16] (FS: F rounded up to 16, zero-filled),
+ * the order the GEMM streams it.  At run time the tiles are processed in
+ * blocks of whole tile rows, small enough to keep the block's transformed
+ * input V and products M in L2 (scratch from the workspace,
+ * IrOp.scratch_floats):
  *   1. input transform B^T d B, straight-line SIMD over channel vectors
- *      (channels are contiguous in H-W-C), into V[36][tiles][CS];
+ *      (channels are contiguous in H-W-C), into V[alpha²][tiles][CS];
  *   2. per point ξ, the GEMM with conv_simd's register tile: PX tiles times
  *      NB vectors of output channels, one broadcast of V per tile and input
  *      channel, U[ξ] staying in L1 across the block's tiles (on x86 the
  *      GEMM prefetches U[ξ+1]: a layer's U comes from L3);
  *   3. output transform A^T M A, bias, activation, stored to the output
- *      (with a fused 2x2 pool: each 4x4 tile stores its 2x2 pooled outputs).
+ *      (with a fused 2x2 pool, for even m: each m x m tile stores its
+ *      m/2 x m/2 pooled outputs).
  * Partial tiles at the right and bottom edges are separate straight-line
- * variants: input taps past the buffer are known zeros (no load, terms
+ * code: input taps past the buffer are known zeros (no load, terms
  * dropped), outputs past the edge are not computed or stored; the loops
  * around them have constant trip counts, so there are no per-element
  * branches.  Interpolation points 0, 1, -1, 1/2, -2 (and ∞) instead of the
@@ -55,6 +63,16 @@ static const WinoVariant variants[] = {
      .g = {{1, 0, 0}, {1.0 / 3, 1.0 / 3, 1.0 / 3}, {-1.0 / 3, 1.0 / 3, -1.0 / 3}, {-16.0 / 15, -8.0 / 15, -4.0 / 15},
            {1.0 / 15, -2.0 / 15, 4.0 / 15}, {0, 0, 1}},
      .at = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, 0}, {0, 1, 1, 0.25, 4, 0}, {0, 1, -1, 0.125, -8, 1}}},
+    {"F(2x2,5x5)", 2, 5, 6,   /* the same points, so the same B^T */
+     .bt = {{1, -1.5, -2, 1.5, 1, 0}, {0, -1, 0.5, 2.5, 1, 0}, {0, 1, -2.5, 0.5, 1, 0}, {0, -2, -1, 2, 1, 0},
+            {0, 0.5, -1, -0.5, 1, 0}, {0, 1, -1.5, -2, 1.5, 1}},
+     .g = {{1, 0, 0, 0, 0},
+           {1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3},
+           {-1.0 / 3, 1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3},
+           {-16.0 / 15, -8.0 / 15, -4.0 / 15, -2.0 / 15, -1.0 / 15},
+           {1.0 / 15, -2.0 / 15, 4.0 / 15, -8.0 / 15, 16.0 / 15},
+           {0, 0, 0, 0, 1}},
+     .at = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, 1}}},
 };
 #define NVARIANTS ((int)(sizeof variants / sizeof variants[0]))
 
@@ -553,7 +571,7 @@ static void winograd_emit_body(Emitter *e, const IrOp *op) {
      WINOGRAD_KERNEL("neon")}
 #define NISAS 5
 /* One row per variant: the kernel an op holds says which variant packed it. */
-static const KernelEmitter winograd_kernels[NVARIANTS][NISAS] = {WINOGRAD_KERNELS};
+static const KernelEmitter winograd_kernels[NVARIANTS][NISAS] = {WINOGRAD_KERNELS, WINOGRAD_KERNELS};
 
 static const WinoVariant *variant_of(const IrOp *op) {
     for (int v = 0; v < NVARIANTS; v++)
