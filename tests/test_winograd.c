@@ -1,5 +1,5 @@
 /* test_winograd.c — the Winograd F(m x m, r x r) conv kernels (F(4x4,3x3),
- * F(2x2,5x5)) against a float64 reference, on every SIMD target.
+ * F(2x2,5x5), F(4x4,5x5)) against a float64 reference, on every SIMD target.
  *
  * Method (as test_simd.c): hand-made r x r stride-1 conv ops for awkward
  * shapes — outputs that are not multiples of m in either direction (partial
@@ -54,13 +54,18 @@ static const Case cases[] = {
     /* F(2x2,5x5) */
     {5, 2, 19, 19, 48, 64, true, ACT_RELU, true, false, NO_POOL},   /* policy conv1: 10x10 tiles, padding 2 */
     {5, 2, 7, 9, 17, 20, true, ACT_SIGMOID, true, false, NO_POOL},  /* partial both ways, odd channels */
-    {5, 2, 6, 5, 5, 10, false, ACT_LINEAR, false, false, NO_POOL},  /* partial columns only, tails, no bias */
-    {5, 2, 2, 2, 64, 64, false, ACT_RELU6, true, false, NO_POOL},   /* exactly one tile */
-    {5, 2, 1, 1, 8, 33, false, ACT_TANH, true, false, NO_POOL},     /* one partial tile, F one past 2 vectors */
+    {5, 2, 2, 2, 16, 33, false, ACT_RELU6, false, false, NO_POOL},  /* one tile, F one past 2 vectors, no bias */
     {5, 2, 40, 40, 16, 16, true, ACT_RELU, true, false, NO_POOL},   /* several blocks of tile rows */
-    {5, 2, 6, 6, 24, 24, false, ACT_LINEAR, true, true, NO_POOL},   /* large magnitudes */
     {5, 2, 14, 14, 16, 24, true, ACT_RELU, true, false, MAX_POOL},  /* each tile pools to one output */
     {5, 2, 11, 13, 8, 12, false, ACT_TANH, true, false, AVG_POOL},  /* odd: last tile row/col pools none */
+    /* F(4x4,5x5) */
+    {5, 4, 19, 19, 48, 64, true, ACT_RELU, true, false, NO_POOL},   /* policy conv1: 5x5 tiles, partial edges */
+    {5, 4, 6, 7, 17, 20, true, ACT_SIGMOID, true, false, NO_POOL},  /* partial both ways, odd channels */
+    {5, 4, 4, 4, 16, 33, false, ACT_TANH, true, false, NO_POOL},    /* exactly one tile, F one past 2 vectors */
+    {5, 4, 40, 40, 16, 16, true, ACT_RELU, true, false, NO_POOL},   /* several blocks of tile rows */
+    {5, 4, 8, 8, 24, 24, false, ACT_LINEAR, true, true, NO_POOL},   /* large magnitudes */
+    {5, 4, 19, 19, 16, 24, true, ACT_RELU, true, false, MAX_POOL},  /* odd: last tile pools one row */
+    {5, 4, 21, 21, 8, 8, true, ACT_LEAKY_RELU, true, false, MAX_POOL}, /* last tile row and column pool none */
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -178,7 +183,7 @@ Test(winograd, kernel_choice) {
     IrOp gray = choice_op(28, 28, 1, 32, 3, 1, UNROLL_AUTO);         /* measured 0.2x */
     IrOp rolled = choice_op(21, 21, 64, 64, 3, 1, UNROLL_NONE);      /* the readable kernel */
     IrOp strided = choice_op(21, 21, 64, 64, 3, 2, UNROLL_AUTO);
-    IrOp five = choice_op(23, 23, 48, 64, 5, 1, UNROLL_AUTO);     /* policy conv1: F(2x2,5x5) */
+    IrOp five = choice_op(23, 23, 48, 64, 5, 1, UNROLL_AUTO);     /* policy conv1: F(4x4,5x5) */
     IrOp five_strided = choice_op(23, 23, 48, 64, 5, 2, UNROLL_AUTO);
     IrOp lenet = choice_op(32, 32, 1, 6, 5, 1, UNROLL_AUTO);         /* one input channel */
     IrOp seven = choice_op(25, 25, 48, 64, 7, 1, UNROLL_AUTO);       /* no variant */
@@ -193,8 +198,10 @@ Test(winograd, kernel_choice) {
     cr_expect_null(conv_winograd_variant_kernel(&policy, t, 2));
     const Target *avx2 = target_by_name("avx2");
     cr_expect_not_null(conv_winograd_kernel(&five, t));
-    cr_expect_eq(conv_winograd_kernel(&five, t), conv_winograd_variant_kernel(&five, t, 2));
-    cr_expect_eq(conv_winograd_kernel(&five, avx2), conv_winograd_variant_kernel(&five, avx2, 2));
+    cr_expect_eq(conv_winograd_kernel(&five, t), conv_winograd_variant_kernel(&five, t, 4));
+    cr_expect_eq(conv_winograd_kernel(&five, avx2), conv_winograd_variant_kernel(&five, avx2, 4));
+    cr_expect_not_null(conv_winograd_variant_kernel(&five, t, 2));
+    cr_expect_null(conv_winograd_variant_kernel(&policy, t, 6));   /* F(6x6,3x3): not adopted */
     cr_expect_null(conv_winograd_kernel_any(&five_strided, t));
     cr_expect_null(conv_winograd_kernel(&lenet, avx2));
     cr_expect_null(conv_winograd_kernel_any(&seven, t));

@@ -25,8 +25,9 @@ typedef struct Layer2 {
 } BenchLayer;
 
 /* The direct kernels, then the Winograd kernels of the layers they are
- * used for (and the alpha = 8 variants measured against them); GFLOP/s count the direct conv's multiply-adds (a fused pool is
- * extra work), so Winograd's "GFLOP/s" are effective ones. */
+ * used for ("wino2"/"wino4": F(2x2,5x5)/F(4x4,5x5)); GFLOP/s count the
+ * direct conv's multiply-adds (a fused pool is extra work), so Winograd's
+ * "GFLOP/s" are effective ones. */
 static const BenchLayer layers[] = {
     {"mnist.conv1 28x28x1 -> 26x26x32", IR_CONV, 28, 28, 1, 32, 3, 0, ACT_RELU},
     {"mnist.conv1+maxpool -> 13x13x32", IR_CONV, 28, 28, 1, 32, 3, LAYER_MAXPOOL, ACT_RELU},
@@ -42,6 +43,7 @@ static const BenchLayer layers[] = {
     {"policy.conv1 23x23x48 -> 19x19x64 k5", IR_CONV, 23, 23, 48, 64, 5, 0, ACT_RELU},
     {"policy.conv2 21x21x64 -> 19x19x64", IR_CONV, 21, 21, 64, 64, 3, 0, ACT_RELU},
     {"wino2 policy.conv1 23x23x48 -> 19x19x64 k5", IR_CONV, 23, 23, 48, 64, 5, 0, ACT_RELU, 2},
+    {"wino4 policy.conv1 23x23x48 -> 19x19x64 k5", IR_CONV, 23, 23, 48, 64, 5, 0, ACT_RELU, 4},
     {"mnist.fc1 1600 -> 64", IR_DENSE, 1, 1, 1600, 64, 1, 0, ACT_RELU},
     {"cifar.fc1 1024 -> 64", IR_DENSE, 1, 1, 1024, 64, 1, 0, ACT_RELU},
     {"lenet.f5 400 -> 120 tanh", IR_DENSE, 1, 1, 400, 120, 1, 0, ACT_TANH},

@@ -73,6 +73,20 @@ static const WinoVariant variants[] = {
            {1.0 / 15, -2.0 / 15, 4.0 / 15, -8.0 / 15, 16.0 / 15},
            {0, 0, 0, 0, 1}},
      .at = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, 1}}},
+    {"F(4x4,5x5)", 4, 5, 8,   /* points 0, 1, -1, 1/2, -2, -1/2, 2, ∞ */
+     .bt = {{-1, 0, 5.25, 0, -5.25, 0, 1, 0}, {0, 1, 1, -4.25, -4.25, 1, 1, 0}, {0, -1, 1, 4.25, -4.25, -1, 1, 0},
+            {0, 2, 4, -2.5, -5, 0.5, 1, 0}, {0, -0.5, 0.25, 2.5, -1.25, -2, 1, 0}, {0, -2, 4, 2.5, -5, -0.5, 1, 0},
+            {0, 0.5, 0.25, -2.5, -1.25, 2, 1, 0}, {0, -1, 0, 5.25, 0, -5.25, 0, 1}},
+     .g = {{-1, 0, 0, 0, 0},
+           {-2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9},
+           {-2.0 / 9, 2.0 / 9, -2.0 / 9, 2.0 / 9, -2.0 / 9},
+           {32.0 / 45, 16.0 / 45, 8.0 / 45, 4.0 / 45, 2.0 / 45},
+           {1.0 / 90, -1.0 / 45, 2.0 / 45, -4.0 / 45, 8.0 / 45},
+           {32.0 / 45, -16.0 / 45, 8.0 / 45, -4.0 / 45, 2.0 / 45},
+           {1.0 / 90, 1.0 / 45, 2.0 / 45, 4.0 / 45, 8.0 / 45},
+           {0, 0, 0, 0, 1}},
+     .at = {{1, 1, 1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, -0.5, 2, 0}, {0, 1, 1, 0.25, 4, 0.25, 4, 0},
+            {0, 1, -1, 0.125, -8, -0.125, 8, 1}}},
 };
 #define NVARIANTS ((int)(sizeof variants / sizeof variants[0]))
 
@@ -571,7 +585,7 @@ static void winograd_emit_body(Emitter *e, const IrOp *op) {
      WINOGRAD_KERNEL("neon")}
 #define NISAS 5
 /* One row per variant: the kernel an op holds says which variant packed it. */
-static const KernelEmitter winograd_kernels[NVARIANTS][NISAS] = {WINOGRAD_KERNELS, WINOGRAD_KERNELS};
+static const KernelEmitter winograd_kernels[NVARIANTS][NISAS] = {WINOGRAD_KERNELS, WINOGRAD_KERNELS, WINOGRAD_KERNELS};
 
 static const WinoVariant *variant_of(const IrOp *op) {
     for (int v = 0; v < NVARIANTS; v++)
