@@ -605,10 +605,12 @@ const KernelEmitter *dense_simd_kernel(const IrOp *op, const Target *t);
  * the pool so fused into a conv op, or NULL. */
 bool conv_simd_fuses_pool(const IrOp *conv, const Layer *pool, const Target *t);
 const Layer *conv_fused_pool(const IrOp *op);
-/* ops/conv_winograd.c: Winograd F(4x4,3x3) for a 3x3 stride-1 conv where
- * its cost model says it pays on this target, else NULL (then
- * conv_simd_kernel); the _any form skips the cost model (tests). */
+/* ops/conv_winograd.c: Winograd F(m x m, r x r) for an r x r stride-1 conv
+ * (the variant its cost model estimates cheapest) where that model says it
+ * pays on this target, else NULL (then conv_simd_kernel); the _any form
+ * skips the threshold, the _variant form takes the variant of m (tests). */
 const KernelEmitter *conv_winograd_kernel(const IrOp *op, const Target *t);
 const KernelEmitter *conv_winograd_kernel_any(const IrOp *op, const Target *t);
+const KernelEmitter *conv_winograd_variant_kernel(const IrOp *op, const Target *t, int m);
 
 #endif

@@ -1,13 +1,14 @@
-/* test_winograd.c — the Winograd F(4x4,3x3) conv kernel against a float64
- * reference, on every SIMD target.
+/* test_winograd.c — the Winograd F(m x m, r x r) conv kernels (F(4x4,3x3),
+ * F(2x2,5x5), F(4x4,5x5)) against a float64 reference, on every SIMD target.
  *
- * Method (as test_simd.c): hand-made 3x3 stride-1 conv ops for awkward shapes
- * — outputs that are not multiples of 4 in either direction (partial edge
- * tiles), several tile-row blocks, input and output channel counts that are
- * not multiples of the lane count, one-tile outputs, every fused activation,
- * no bias, inputs with the zero border a PAD op gives (padding 1) and without
- * (valid), large magnitudes, fused 2x2 max and average pools — are packed and emitted by the Winograd kernel
- * (cost model bypassed), written into one C program with a main() that runs
+ * Method (as test_simd.c): hand-made r x r stride-1 conv ops for awkward
+ * shapes — outputs that are not multiples of m in either direction (partial
+ * edge tiles), several tile-row blocks, input and output channel counts that
+ * are not multiples of the lane count, one-tile outputs, every fused
+ * activation, no bias, inputs with the zero border a PAD op gives (padding
+ * (r-1)/2) and without (valid), large magnitudes, fused 2x2 max and average
+ * pools — are packed and emitted by the variant's kernel (cost model
+ * bypassed), written into one C program with a main() that runs
  * each kernel with its scratch buffer and writes the outputs, compiled with
  * -Werror and the target's flags, run (NEON under qemu), and every element
  * checked against the convolution computed here in double:
@@ -24,8 +25,9 @@
 typedef enum { NO_POOL, MAX_POOL, AVG_POOL } PoolKind;
 
 typedef struct Case {
+    int r, m;            /* an r x r conv by Winograd F(m x m, r x r) */
     int oh, ow, ic, f;   /* conv output rows, cols; channels in, out */
-    bool border;         /* input carries a zero border of 1 (padding=1) */
+    bool border;         /* input carries the zero border of padding (r-1)/2 */
     ActKind act;
     bool bias;
     bool large;          /* inputs in [0, 2000) and positive weights */
@@ -33,35 +35,50 @@ typedef struct Case {
 } Case;
 
 static const Case cases[] = {
-    {19, 19, 64, 64, true, ACT_RELU, true, false, NO_POOL},   /* policy layer: 5x5 tiles, partial edges */
-    {11, 11, 32, 64, false, ACT_RELU, true, false, NO_POOL},  /* MNIST conv2, valid */
-    {9, 12, 5, 10, false, ACT_LINEAR, false, false, NO_POOL}, /* partial rows only, tails, no bias */
-    {6, 7, 17, 20, true, ACT_SIGMOID, true, false, NO_POOL},  /* partial both ways, odd channels */
-    {5, 5, 16, 33, false, ACT_TANH, true, false, NO_POOL},    /* F one past two AVX-512 vectors */
-    {4, 4, 8, 16, false, ACT_LEAKY_RELU, true, false, NO_POOL}, /* exactly one tile */
-    {3, 3, 64, 64, false, ACT_RELU6, true, false, NO_POOL},   /* one partial tile */
-    {58, 58, 16, 16, true, ACT_RELU, true, false, NO_POOL},   /* several blocks of tile rows */
-    {8, 10, 24, 24, false, ACT_LINEAR, true, true, NO_POOL},   /* large magnitudes */
-    {7, 6, 1, 1, true, ACT_RELU, true, false, NO_POOL},       /* one channel in and out */
-    {19, 19, 16, 24, true, ACT_RELU, true, false, MAX_POOL},    /* odd: last tile pools one row */
-    {13, 14, 16, 20, false, ACT_TANH, true, false, AVG_POOL},   /* avg after tanh, tails */
-    {21, 21, 16, 16, true, ACT_RELU, true, false, MAX_POOL},    /* last tile row and column pool none */
-    {8, 8, 24, 24, false, ACT_LINEAR, false, false, AVG_POOL},  /* whole tiles */
-    {13, 13, 32, 64, false, ACT_RELU, true, false, NO_POOL},  /* CIFAR conv2: 16x64 = 4 KB points, skewed */
-    {7, 9, 20, 80, true, ACT_RELU, true, false, NO_POOL},     /* F = 5 AVX-512 vectors: a 1-vector rest block */
+    {3, 4, 19, 19, 64, 64, true, ACT_RELU, true, false, NO_POOL},   /* policy layer: 5x5 tiles, partial edges */
+    {3, 4, 11, 11, 32, 64, false, ACT_RELU, true, false, NO_POOL},  /* MNIST conv2, valid */
+    {3, 4, 9, 12, 5, 10, false, ACT_LINEAR, false, false, NO_POOL}, /* partial rows only, tails, no bias */
+    {3, 4, 6, 7, 17, 20, true, ACT_SIGMOID, true, false, NO_POOL},  /* partial both ways, odd channels */
+    {3, 4, 5, 5, 16, 33, false, ACT_TANH, true, false, NO_POOL},    /* F one past two AVX-512 vectors */
+    {3, 4, 4, 4, 8, 16, false, ACT_LEAKY_RELU, true, false, NO_POOL}, /* exactly one tile */
+    {3, 4, 3, 3, 64, 64, false, ACT_RELU6, true, false, NO_POOL},   /* one partial tile */
+    {3, 4, 58, 58, 16, 16, true, ACT_RELU, true, false, NO_POOL},   /* several blocks of tile rows */
+    {3, 4, 8, 10, 24, 24, false, ACT_LINEAR, true, true, NO_POOL},   /* large magnitudes */
+    {3, 4, 7, 6, 1, 1, true, ACT_RELU, true, false, NO_POOL},       /* one channel in and out */
+    {3, 4, 19, 19, 16, 24, true, ACT_RELU, true, false, MAX_POOL},    /* odd: last tile pools one row */
+    {3, 4, 13, 14, 16, 20, false, ACT_TANH, true, false, AVG_POOL},   /* avg after tanh, tails */
+    {3, 4, 21, 21, 16, 16, true, ACT_RELU, true, false, MAX_POOL},    /* last tile row and column pool none */
+    {3, 4, 8, 8, 24, 24, false, ACT_LINEAR, false, false, AVG_POOL},  /* whole tiles */
+    {3, 4, 13, 13, 32, 64, false, ACT_RELU, true, false, NO_POOL},  /* CIFAR conv2: 16x64 = 4 KB points, skewed */
+    {3, 4, 7, 9, 20, 80, true, ACT_RELU, true, false, NO_POOL},     /* F = 5 AVX-512 vectors: a 1-vector rest block */
+    /* F(2x2,5x5) */
+    {5, 2, 19, 19, 48, 64, true, ACT_RELU, true, false, NO_POOL},   /* policy conv1: 10x10 tiles, padding 2 */
+    {5, 2, 7, 9, 17, 20, true, ACT_SIGMOID, true, false, NO_POOL},  /* partial both ways, odd channels */
+    {5, 2, 2, 2, 16, 33, false, ACT_RELU6, false, false, NO_POOL},  /* one tile, F one past 2 vectors, no bias */
+    {5, 2, 40, 40, 16, 16, true, ACT_RELU, true, false, NO_POOL},   /* several blocks of tile rows */
+    {5, 2, 14, 14, 16, 24, true, ACT_RELU, true, false, MAX_POOL},  /* each tile pools to one output */
+    {5, 2, 11, 13, 8, 12, false, ACT_TANH, true, false, AVG_POOL},  /* odd: last tile row/col pools none */
+    /* F(4x4,5x5) */
+    {5, 4, 19, 19, 48, 64, true, ACT_RELU, true, false, NO_POOL},   /* policy conv1: 5x5 tiles, partial edges */
+    {5, 4, 6, 7, 17, 20, true, ACT_SIGMOID, true, false, NO_POOL},  /* partial both ways, odd channels */
+    {5, 4, 4, 4, 16, 33, false, ACT_TANH, true, false, NO_POOL},    /* exactly one tile, F one past 2 vectors */
+    {5, 4, 40, 40, 16, 16, true, ACT_RELU, true, false, NO_POOL},   /* several blocks of tile rows */
+    {5, 4, 8, 8, 24, 24, false, ACT_LINEAR, true, true, NO_POOL},   /* large magnitudes */
+    {5, 4, 19, 19, 16, 24, true, ACT_RELU, true, false, MAX_POOL},  /* odd: last tile pools one row */
+    {5, 4, 21, 21, 8, 8, true, ACT_LEAKY_RELU, true, false, MAX_POOL}, /* last tile row and column pool none */
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
-static int in_h(const Case *c) { return c->oh + 2; }
-static int in_w(const Case *c) { return c->ow + 2; }
+static int in_h(const Case *c) { return c->oh + c->r - 1; }
+static int in_w(const Case *c) { return c->ow + c->r - 1; }
 static long long in_count(const Case *c) { return (long long)in_h(c) * in_w(c) * c->ic; }
 static int pooled(const Case *c, int n) { return c->pool ? n / 2 : n; }
 static int out_h(const Case *c) { return pooled(c, c->oh); }
 static int out_w(const Case *c) { return pooled(c, c->ow); }
-static long long weight_count(const Case *c) { return 9LL * c->ic * c->f; }
+static long long weight_count(const Case *c) { return (long long)c->r * c->r * c->ic * c->f; }
 
 /* Weights scaled so sums stay O(1) and sigmoid/tanh are not saturated;
- * for a border case the input's outer ring is zero.  Large inputs come with
+ * for a border case the input's outer (r-1)/2 rings are zero.  Large inputs come with
  * positive weights: outputs of random sign would cancel to values near 0,
  * whose 1e-4 absolute tolerance no float32 sum of terms of 1000 meets (the
  * direct sum is at 9e-5 there, Winograd 8e-4: docs/decisions/winograd.md). */
@@ -71,23 +88,24 @@ static KernelData case_data(int k) {
     for (int y = 0; y < in_h(c); y++)
         for (int x = 0; x < in_w(c); x++)
             for (int ch = 0; ch < c->ic; ch++) {
-                bool ring = y == 0 || x == 0 || y == in_h(c) - 1 || x == in_w(c) - 1;
+                int pad = (c->r - 1) / 2;
+                bool ring = y < pad || x < pad || y >= in_h(c) - pad || x >= in_w(c) - pad;
                 float *v = &d.input[((long long)y * in_w(c) + x) * c->ic + ch];
                 *v = c->border && ring ? 0.0f : c->large ? (*v + 1.0f) * 1000.0f : *v;
             }
     for (long long i = 0; i < weight_count(c); i++)
-        d.weight[i] = (c->large ? fabsf(d.weight[i]) : d.weight[i]) * (float)(2.0 / sqrt(9.0 * c->ic));
+        d.weight[i] = (c->large ? fabsf(d.weight[i]) : d.weight[i]) * (float)(2.0 / sqrt((double)c->r * c->r * c->ic));
     return d;
 }
 
-/* The convolution in double; weights [3][3][Cin][F]. */
+/* The convolution in double; weights [r][r][Cin][F]. */
 static double conv_reference(const Case *c, const KernelData *d, int oy, int ox, int f) {
     double s = c->bias ? d->bias[f] : 0.0;
-    for (int ky = 0; ky < 3; ky++)
-        for (int kx = 0; kx < 3; kx++)
+    for (int ky = 0; ky < c->r; ky++)
+        for (int kx = 0; kx < c->r; kx++)
             for (int ch = 0; ch < c->ic; ch++)
                 s += (double)d->input[((long long)(oy + ky) * in_w(c) + ox + kx) * c->ic + ch] *
-                     d->weight[((ky * 3 + kx) * c->ic + ch) * (long long)c->f + f];
+                     d->weight[((ky * c->r + kx) * c->ic + ch) * (long long)c->f + f];
     return kernel_act_ref(c->act, s);
 }
 
@@ -111,7 +129,7 @@ static KernelCase build_case(int k, const Target *t) {
     const Case *c = &cases[k];
     KernelData *d = arena_alloc(sizeof *d);
     *d = case_data(k);
-    IrOp op = {.kind = IR_CONV, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .act = c->act,
+    IrOp op = {.kind = IR_CONV, .kh = c->r, .kw = c->r, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .act = c->act,
                .alpha = 0.01f, .scratch = -1};
     op.in_shape = shape_image(in_h(c), in_w(c), c->ic);
     op.out_shape = shape_image(out_h(c), out_w(c), c->f);
@@ -123,8 +141,9 @@ static KernelCase build_case(int k, const Target *t) {
     op.weight = (Tensor){.data = d->weight, .count = weight_count(c)};
     if (c->bias)
         op.bias = (Tensor){.data = d->bias, .count = c->f};
-    op.kernel = conv_winograd_kernel_any(&op, t);
-    cr_assert_not_null(op.kernel, "no Winograd %s kernel for case %d", t->name, k);
+    op.kernel = conv_winograd_variant_kernel(&op, t, c->m);
+    cr_assert_not_null(op.kernel, "no Winograd F(%dx%d,%dx%d) %s kernel for case %d", c->m, c->m, c->r, c->r,
+                       t->name, k);
     op.kernel->pack(&op);
     cr_assert_gt(op.scratch_floats, 0, "case %d: no scratch", k);
     op.symbol_prefix = arena_printf("case%d", k);
@@ -154,7 +173,8 @@ static IrOp choice_op(int ih, int iw, int ic, int f, int k, int stride, UnrollMo
 }
 
 /* Where the cost model takes Winograd on AVX-512 and where it leaves the
- * direct kernel (docs/decisions/winograd.md has the measured speed-ups). */
+ * direct kernel, and which variant it picks (docs/decisions/winograd.md has
+ * the measured speed-ups). */
 Test(winograd, kernel_choice) {
     const Target *t = target_by_name("avx512");
     IrOp policy = choice_op(21, 21, 64, 64, 3, 1, UNROLL_AUTO);
@@ -163,13 +183,26 @@ Test(winograd, kernel_choice) {
     IrOp gray = choice_op(28, 28, 1, 32, 3, 1, UNROLL_AUTO);         /* measured 0.2x */
     IrOp rolled = choice_op(21, 21, 64, 64, 3, 1, UNROLL_NONE);      /* the readable kernel */
     IrOp strided = choice_op(21, 21, 64, 64, 3, 2, UNROLL_AUTO);
-    IrOp five = choice_op(23, 23, 48, 64, 5, 1, UNROLL_AUTO);
+    IrOp five = choice_op(23, 23, 48, 64, 5, 1, UNROLL_AUTO);     /* policy conv1: F(4x4,5x5) */
+    IrOp five_strided = choice_op(23, 23, 48, 64, 5, 2, UNROLL_AUTO);
+    IrOp lenet = choice_op(32, 32, 1, 6, 5, 1, UNROLL_AUTO);         /* one input channel */
+    IrOp seven = choice_op(25, 25, 48, 64, 7, 1, UNROLL_AUTO);       /* no variant */
     cr_expect_not_null(conv_winograd_kernel(&policy, t));
     cr_expect_not_null(conv_winograd_kernel(&flowers3, t));
     cr_expect_null(conv_winograd_kernel(&rgb, t));
     cr_expect_null(conv_winograd_kernel(&gray, t));
     cr_expect_null(conv_winograd_kernel(&rolled, t));
     cr_expect_null(conv_winograd_kernel_any(&strided, t));
-    cr_expect_null(conv_winograd_kernel_any(&five, t));
     cr_expect_null(conv_winograd_kernel(&policy, target_by_name("scalar")));
+    cr_expect_eq(conv_winograd_kernel(&policy, t), conv_winograd_variant_kernel(&policy, t, 4));
+    cr_expect_null(conv_winograd_variant_kernel(&policy, t, 2));
+    const Target *avx2 = target_by_name("avx2");
+    cr_expect_not_null(conv_winograd_kernel(&five, t));
+    cr_expect_eq(conv_winograd_kernel(&five, t), conv_winograd_variant_kernel(&five, t, 4));
+    cr_expect_eq(conv_winograd_kernel(&five, avx2), conv_winograd_variant_kernel(&five, avx2, 4));
+    cr_expect_not_null(conv_winograd_variant_kernel(&five, t, 2));
+    cr_expect_null(conv_winograd_variant_kernel(&policy, t, 6));   /* F(6x6,3x3): not adopted */
+    cr_expect_null(conv_winograd_kernel_any(&five_strided, t));
+    cr_expect_null(conv_winograd_kernel(&lenet, avx2));
+    cr_expect_null(conv_winograd_kernel_any(&seven, t));
 }

@@ -21,12 +21,13 @@ typedef struct Layer2 {
     int ih, iw, ic, f, k;
     LayerKind pool;   /* LAYER_MAXPOOL/AVGPOOL: a 2x2 pool fused in; else 0 */
     ActKind act;
-    bool winograd;    /* the Winograd kernel (whatever its cost model says) */
+    int wino_m;       /* Winograd F(m x m, k x k) (whatever its cost model says); 0: direct */
 } BenchLayer;
 
-/* The direct kernels, then the Winograd kernel of the 3x3 layers it is
- * used for; GFLOP/s count the direct conv's multiply-adds (a fused pool is
- * extra work), so Winograd's "GFLOP/s" are effective ones. */
+/* The direct kernels, then the Winograd kernels of the layers they are
+ * used for ("wino2"/"wino4": F(2x2,5x5)/F(4x4,5x5)); GFLOP/s count the
+ * direct conv's multiply-adds (a fused pool is extra work), so Winograd's
+ * "GFLOP/s" are effective ones. */
 static const BenchLayer layers[] = {
     {"mnist.conv1 28x28x1 -> 26x26x32", IR_CONV, 28, 28, 1, 32, 3, 0, ACT_RELU},
     {"mnist.conv1+maxpool -> 13x13x32", IR_CONV, 28, 28, 1, 32, 3, LAYER_MAXPOOL, ACT_RELU},
@@ -38,20 +39,23 @@ static const BenchLayer layers[] = {
     {"cifar.conv3 6x6x64 -> 4x4x64", IR_CONV, 6, 6, 64, 64, 3, 0, ACT_RELU},
     {"lenet.c1+s2 32x32x1 -> 14x14x6 tanh", IR_CONV, 32, 32, 1, 6, 5, LAYER_AVGPOOL, ACT_TANH},
     {"lenet.c3+s4 14x14x6 -> 5x5x16 tanh", IR_CONV, 14, 14, 6, 16, 5, LAYER_AVGPOOL, ACT_TANH},
+    {"wino2 lenet.c3+s4 14x14x6 -> 5x5x16 tanh", IR_CONV, 14, 14, 6, 16, 5, LAYER_AVGPOOL, ACT_TANH, 2},
     {"policy.conv1 23x23x48 -> 19x19x64 k5", IR_CONV, 23, 23, 48, 64, 5, 0, ACT_RELU},
     {"policy.conv2 21x21x64 -> 19x19x64", IR_CONV, 21, 21, 64, 64, 3, 0, ACT_RELU},
+    {"wino2 policy.conv1 23x23x48 -> 19x19x64 k5", IR_CONV, 23, 23, 48, 64, 5, 0, ACT_RELU, 2},
+    {"wino4 policy.conv1 23x23x48 -> 19x19x64 k5", IR_CONV, 23, 23, 48, 64, 5, 0, ACT_RELU, 4},
     {"mnist.fc1 1600 -> 64", IR_DENSE, 1, 1, 1600, 64, 1, 0, ACT_RELU},
     {"cifar.fc1 1024 -> 64", IR_DENSE, 1, 1, 1024, 64, 1, 0, ACT_RELU},
     {"lenet.f5 400 -> 120 tanh", IR_DENSE, 1, 1, 400, 120, 1, 0, ACT_TANH},
-    {"wino mnist.conv2 13x13x32 -> 11x11x64", IR_CONV, 13, 13, 32, 64, 3, 0, ACT_RELU, true},
-    {"wino mnist.conv3 5x5x64 -> 3x3x64", IR_CONV, 5, 5, 64, 64, 3, 0, ACT_RELU, true},
-    {"wino cifar.conv2 15x15x32 -> 13x13x64", IR_CONV, 15, 15, 32, 64, 3, 0, ACT_RELU, true},
-    {"wino cifar.conv3 6x6x64 -> 4x4x64", IR_CONV, 6, 6, 64, 64, 3, 0, ACT_RELU, true},
-    {"wino policy.conv2 21x21x64 -> 19x19x64", IR_CONV, 21, 21, 64, 64, 3, 0, ACT_RELU, true},
+    {"wino mnist.conv2 13x13x32 -> 11x11x64", IR_CONV, 13, 13, 32, 64, 3, 0, ACT_RELU, 4},
+    {"wino mnist.conv3 5x5x64 -> 3x3x64", IR_CONV, 5, 5, 64, 64, 3, 0, ACT_RELU, 4},
+    {"wino cifar.conv2 15x15x32 -> 13x13x64", IR_CONV, 15, 15, 32, 64, 3, 0, ACT_RELU, 4},
+    {"wino cifar.conv3 6x6x64 -> 4x4x64", IR_CONV, 6, 6, 64, 64, 3, 0, ACT_RELU, 4},
+    {"wino policy.conv2 21x21x64 -> 19x19x64", IR_CONV, 21, 21, 64, 64, 3, 0, ACT_RELU, 4},
     {"flowers.conv2 92x92x16 -> 90x90x32", IR_CONV, 92, 92, 16, 32, 3, 0, ACT_RELU},
-    {"wino flowers.conv2 92x92x16 -> 90x90x32", IR_CONV, 92, 92, 16, 32, 3, 0, ACT_RELU, true},
+    {"wino flowers.conv2 92x92x16 -> 90x90x32", IR_CONV, 92, 92, 16, 32, 3, 0, ACT_RELU, 4},
     {"flowers.conv3 47x47x32 -> 45x45x64", IR_CONV, 47, 47, 32, 64, 3, 0, ACT_RELU},
-    {"wino flowers.conv3 47x47x32 -> 45x45x64", IR_CONV, 47, 47, 32, 64, 3, 0, ACT_RELU, true},
+    {"wino flowers.conv3 47x47x32 -> 45x45x64", IR_CONV, 47, 47, 32, 64, 3, 0, ACT_RELU, 4},
 };
 #define NLAYERS ((int)(sizeof layers / sizeof layers[0]))
 
@@ -80,7 +84,7 @@ static IrOp make_op(const BenchLayer *l, const Target *t, int index) {
         op.fused[op.nfused++] = pool;
         op.out_shape = shape_image(op.out_shape.h / 2, op.out_shape.w / 2, l->f);
     }
-    op.kernel = dense ? dense_simd_kernel(&op, t) : l->winograd ? conv_winograd_kernel_any(&op, t)
+    op.kernel = dense ? dense_simd_kernel(&op, t) : l->wino_m ? conv_winograd_variant_kernel(&op, t, l->wino_m)
                                                                 : conv_simd_kernel(&op, t);
     if (!op.kernel)
         die("no kernel for %s", l->name);

@@ -1,25 +1,33 @@
-/* ops/conv_winograd.c — 3x3 stride-1 convolution by Winograd F(4x4,3x3).
+/* ops/conv_winograd.c — r x r stride-1 convolution by Winograd F(m x m, r x r):
+ * F(4x4,3x3) for 3x3 layers, F(2x2,5x5) for 5x5 ones.
  *
- * Each 4x4 block of outputs (a tile) is computed from the 6x6 block of input
- * under it as  Y = A^T [ sum_c (G g_c G^T) ⊙ (B^T d_c B) ] A,  which costs 36
- * multiplies per input channel and output channel instead of 144: the 36
- * transform-domain points are 36 independent GEMMs
+ * Each m x m block of outputs (a tile) is computed from the alpha x alpha
+ * block of input under it (alpha = m + r - 1) as
+ *     Y = A^T [ sum_c (G g_c G^T) ⊙ (B^T d_c B) ] A,
+ * which costs alpha² multiplies per input channel and output channel instead
+ * of m²r² (F(4x4,3x3): 36 instead of 144): the alpha² transform-domain points
+ * are independent GEMMs
  *     M[ξ][tile][f] = sum_c V[ξ][tile][c] U[ξ][c][f].
+ * A variant is a record (WinoVariant: m, r, alpha and the tables B^T, G, A^T,
+ * derived and checked by scripts/winograd_matrices.py); every function takes
+ * its sizes from it, and the cost model picks the cheapest variant per op.
  * The filter transform U = G g G^T is done here at compile time in double
- * and packed [36][Cin][FS] (FS: F rounded up to 16, zero-filled), the order
- * the GEMM streams it.  At run time the tiles are processed in blocks of
- * whole tile rows, small enough to keep the block's transformed input V and
- * products M in L2 (scratch from the workspace, IrOp.scratch_floats):
+ * and packed [alpha²][FS/16][Cin][16] (FS: F rounded up to 16, zero-filled),
+ * the order the GEMM streams it.  At run time the tiles are processed in
+ * blocks of whole tile rows, small enough to keep the block's transformed
+ * input V and products M in L2 (scratch from the workspace,
+ * IrOp.scratch_floats):
  *   1. input transform B^T d B, straight-line SIMD over channel vectors
- *      (channels are contiguous in H-W-C), into V[36][tiles][CS];
+ *      (channels are contiguous in H-W-C), into V[alpha²][tiles][CS];
  *   2. per point ξ, the GEMM with conv_simd's register tile: PX tiles times
  *      NB vectors of output channels, one broadcast of V per tile and input
  *      channel, U[ξ] staying in L1 across the block's tiles (on x86 the
  *      GEMM prefetches U[ξ+1]: a layer's U comes from L3);
  *   3. output transform A^T M A, bias, activation, stored to the output
- *      (with a fused 2x2 pool: each 4x4 tile stores its 2x2 pooled outputs).
+ *      (with a fused 2x2 pool, for even m: each m x m tile stores its
+ *      m/2 x m/2 pooled outputs).
  * Partial tiles at the right and bottom edges are separate straight-line
- * variants: input taps past the buffer are known zeros (no load, terms
+ * code: input taps past the buffer are known zeros (no load, terms
  * dropped), outputs past the edge are not computed or stored; the loops
  * around them have constant trip counts, so there are no per-element
  * branches.  Interpolation points 0, 1, -1, 1/2, -2 (and ∞) instead of the
@@ -29,31 +37,65 @@
 
 #include <string.h>
 
-#define TILE_OUT 4   /* outputs per tile side (m) */
-#define TILE_IN 6    /* inputs per tile side (m + 3 - 1) */
-#define POINTS 36    /* transform-domain points: one GEMM each */
 #define PAD_TO 16    /* V and M rows, U rows: a multiple of every lane count */
+#define MAX_ALPHA 8
+#define MAX_M 6
+#define MAX_R 5
 
-/* Cook-Toom matrices for the points 0, 1, -1, 1/2, -2, ∞ (derived with exact
- * rationals; G's rows carry the 1/N_j normalisation). */
-static const double transform_bt[TILE_IN][TILE_IN] = {
-    {1, -1.5, -2, 1.5, 1, 0},  {0, -1, 0.5, 2.5, 1, 0},   {0, 1, -2.5, 0.5, 1, 0},
-    {0, -2, -1, 2, 1, 0},      {0, 0.5, -1, -0.5, 1, 0},  {0, 1, -1.5, -2, 1.5, 1},
+/* One Winograd variant F(m x m, r x r): each m x m tile of outputs from the
+ * alpha x alpha inputs under it (alpha = m + r - 1), alpha² transform-domain
+ * points.  The Cook-Toom tables B^T (alpha x alpha), G (alpha x r) and A^T
+ * (m x alpha) are printed, with the identity they satisfy checked in exact
+ * rationals, by scripts/winograd_matrices.py; G's rows carry the 1/N_j
+ * normalisation. */
+typedef struct WinoVariant {
+    const char *name;
+    int m, r, alpha;
+    double bt[MAX_ALPHA][MAX_ALPHA];
+    double g[MAX_ALPHA][MAX_R];
+    double at[MAX_M][MAX_ALPHA];
+} WinoVariant;
+
+static const WinoVariant variants[] = {
+    {"F(4x4,3x3)", 4, 3, 6,   /* points 0, 1, -1, 1/2, -2, ∞ */
+     .bt = {{1, -1.5, -2, 1.5, 1, 0}, {0, -1, 0.5, 2.5, 1, 0}, {0, 1, -2.5, 0.5, 1, 0}, {0, -2, -1, 2, 1, 0},
+            {0, 0.5, -1, -0.5, 1, 0}, {0, 1, -1.5, -2, 1.5, 1}},
+     .g = {{1, 0, 0}, {1.0 / 3, 1.0 / 3, 1.0 / 3}, {-1.0 / 3, 1.0 / 3, -1.0 / 3}, {-16.0 / 15, -8.0 / 15, -4.0 / 15},
+           {1.0 / 15, -2.0 / 15, 4.0 / 15}, {0, 0, 1}},
+     .at = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, 0}, {0, 1, 1, 0.25, 4, 0}, {0, 1, -1, 0.125, -8, 1}}},
+    {"F(2x2,5x5)", 2, 5, 6,   /* the same points, so the same B^T */
+     .bt = {{1, -1.5, -2, 1.5, 1, 0}, {0, -1, 0.5, 2.5, 1, 0}, {0, 1, -2.5, 0.5, 1, 0}, {0, -2, -1, 2, 1, 0},
+            {0, 0.5, -1, -0.5, 1, 0}, {0, 1, -1.5, -2, 1.5, 1}},
+     .g = {{1, 0, 0, 0, 0},
+           {1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0 / 3},
+           {-1.0 / 3, 1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3},
+           {-16.0 / 15, -8.0 / 15, -4.0 / 15, -2.0 / 15, -1.0 / 15},
+           {1.0 / 15, -2.0 / 15, 4.0 / 15, -8.0 / 15, 16.0 / 15},
+           {0, 0, 0, 0, 1}},
+     .at = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, 1}}},
+    {"F(4x4,5x5)", 4, 5, 8,   /* points 0, 1, -1, 1/2, -2, -1/2, 2, ∞ */
+     .bt = {{-1, 0, 5.25, 0, -5.25, 0, 1, 0}, {0, 1, 1, -4.25, -4.25, 1, 1, 0}, {0, -1, 1, 4.25, -4.25, -1, 1, 0},
+            {0, 2, 4, -2.5, -5, 0.5, 1, 0}, {0, -0.5, 0.25, 2.5, -1.25, -2, 1, 0}, {0, -2, 4, 2.5, -5, -0.5, 1, 0},
+            {0, 0.5, 0.25, -2.5, -1.25, 2, 1, 0}, {0, -1, 0, 5.25, 0, -5.25, 0, 1}},
+     .g = {{-1, 0, 0, 0, 0},
+           {-2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9},
+           {-2.0 / 9, 2.0 / 9, -2.0 / 9, 2.0 / 9, -2.0 / 9},
+           {32.0 / 45, 16.0 / 45, 8.0 / 45, 4.0 / 45, 2.0 / 45},
+           {1.0 / 90, -1.0 / 45, 2.0 / 45, -4.0 / 45, 8.0 / 45},
+           {32.0 / 45, -16.0 / 45, 8.0 / 45, -4.0 / 45, 2.0 / 45},
+           {1.0 / 90, 1.0 / 45, 2.0 / 45, 4.0 / 45, 8.0 / 45},
+           {0, 0, 0, 0, 1}},
+     .at = {{1, 1, 1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, -0.5, 2, 0}, {0, 1, 1, 0.25, 4, 0.25, 4, 0},
+            {0, 1, -1, 0.125, -8, -0.125, 8, 1}}},
 };
-static const double transform_g[TILE_IN][3] = {
-    {1, 0, 0},
-    {1.0 / 3, 1.0 / 3, 1.0 / 3},
-    {-1.0 / 3, 1.0 / 3, -1.0 / 3},
-    {-16.0 / 15, -8.0 / 15, -4.0 / 15},
-    {1.0 / 15, -2.0 / 15, 4.0 / 15},
-    {0, 0, 1},
-};
-static const double transform_at[TILE_OUT][TILE_IN] = {
-    {1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, 0}, {0, 1, 1, 0.25, 4, 0}, {0, 1, -1, 0.125, -8, 1},
-};
+#define NVARIANTS ((int)(sizeof variants / sizeof variants[0]))
+
+/* The variant of an op whose kernel is one of this file's (kernel table below). */
+static const WinoVariant *variant_of(const IrOp *op);
 
 /* Sizes fixed by the op's shape, shared by every lane count. */
 typedef struct WinoPlan {
+    const WinoVariant *v;
     int th, tw;                 /* tiles down and across */
     int cs, fs;                 /* row strides of V and M: Cin, F rounded up to PAD_TO */
     int block_rows;             /* tile rows per block */
@@ -85,40 +127,42 @@ static int round_up(int n, int to) { return (n + to - 1) / to * to; }
 static int min_int(int a, int b) { return a < b ? a : b; }
 
 /* The conv's own output size (out_shape is the pooled one when a 2x2 pool
- * is fused: each 4x4 tile then stores 2x2 pooled outputs). */
-static int conv_rows(const IrOp *op) { return op->in_shape.h - 2; }
-static int conv_cols(const IrOp *op) { return op->in_shape.w - 2; }
+ * is fused: each m x m tile then stores m/2 x m/2 pooled outputs). */
+static int conv_rows(const IrOp *op) { return op->in_shape.h - op->kh + 1; }
+static int conv_cols(const IrOp *op) { return op->in_shape.w - op->kw + 1; }
 static int pool_factor(const IrOp *op) { return conv_fused_pool(op) ? 2 : 1; }
 
 /* Conv outputs of the last tile row (or column, `along` = conv_cols) that
  * an output needs: with a pool only whole pooled pairs count (may be 0). */
-static int last_outputs(const IrOp *op, int along, int tiles) {
-    int last = along - (tiles - 1) * TILE_OUT;
+static int last_outputs(const IrOp *op, int m, int along, int tiles) {
+    int last = along - (tiles - 1) * m;
     if (!conv_fused_pool(op))
         return last;
-    return 2 * (along / 2 - (tiles - 1) * TILE_OUT / 2);
+    return 2 * (along / 2 - (tiles - 1) * m / 2);
 }
 
-static WinoPlan wino_plan(const IrOp *op) {
-    WinoPlan p = {.th = (conv_rows(op) + TILE_OUT - 1) / TILE_OUT,
-                  .tw = (conv_cols(op) + TILE_OUT - 1) / TILE_OUT,
+static int points(const WinoVariant *v) { return v->alpha * v->alpha; }
+
+static WinoPlan wino_plan(const IrOp *op, const WinoVariant *v) {
+    int m = v->m;
+    WinoPlan p = {.v = v, .th = (conv_rows(op) + m - 1) / m, .tw = (conv_cols(op) + m - 1) / m,
                   .cs = round_up(op->in_shape.c, PAD_TO), .fs = round_up(op->out_shape.c, PAD_TO)};
-    long long row_floats = (long long)POINTS * p.tw * (p.cs + p.fs);
+    long long row_floats = (long long)points(v) * p.tw * (p.cs + p.fs);
     int rows = (int)(BLOCK_BUDGET_FLOATS / row_floats);
     p.block_rows = rows < 1 ? 1 : rows > p.th ? p.th : rows;
-    int last = (p.th - 1) * TILE_OUT, last_col = (p.tw - 1) * TILE_OUT;   /* first row/col of the last tiles */
-    p.in_rows = min_int(TILE_IN, op->in_shape.h - last);
-    p.in_cols = min_int(TILE_IN, op->in_shape.w - last_col);
-    p.out_rows = last_outputs(op, conv_rows(op), p.th);
-    p.out_cols = last_outputs(op, conv_cols(op), p.tw);
+    int last = (p.th - 1) * m, last_col = (p.tw - 1) * m;   /* first row/col of the last tiles */
+    p.in_rows = min_int(v->alpha, op->in_shape.h - last);
+    p.in_cols = min_int(v->alpha, op->in_shape.w - last_col);
+    p.out_rows = last_outputs(op, m, conv_rows(op), p.th);
+    p.out_cols = last_outputs(op, m, conv_cols(op), p.tw);
     return p;
 }
 
 static int block_tiles(const WinoPlan *p) { return p->block_rows * p->tw; }
 
 /* Floats from one point's V (row_floats per tile: CS) or M (FS) to the next:
- * an odd number of cache lines, so the 36 loads or stores of one tile's
- * transform fall in 36 different L1 sets.  A block of 16 tiles of 64
+ * an odd number of cache lines, so the alpha² (36, 64) loads or stores of
+ * one tile's transform fall in different L1 sets.  A block of 16 tiles of 64
  * channels would otherwise put them 4 KB apart, all in one set of an 8- or
  * 12-way L1, and evict each other (measured: cifar conv2 on AVX2 1.5x
  * slower than with the skew). */
@@ -139,20 +183,19 @@ static WinoTile wino_tile(const IrOp *op, int lanes, int regs, bool fma) {
 
 /* ------------------------------------------------------------------ pack */
 
-/* U[ξ = 6i+j][c][f] = (G g G^T)[i][j] for filter g of (c, f), in double. */
-static double filter_point(const IrOp *op, int i, int j, int c, int f) {
-    int cin = op->in_shape.c, fcount = op->out_shape.c;
+/* U[ξ = alpha·i+j][c][f] = (G g G^T)[i][j] for filter g of (c, f), in double. */
+static double filter_point(const IrOp *op, const WinoVariant *v, int i, int j, int c, int f) {
+    int cin = op->in_shape.c, fcount = op->out_shape.c, r = v->r;
     double sum = 0;
-    for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++)
-            sum += transform_g[i][a] * transform_g[j][b] *
-                   op->weight.data[((a * 3 + b) * cin + c) * (long long)fcount + f];
+    for (int a = 0; a < r; a++)
+        for (int b = 0; b < r; b++)
+            sum += v->g[i][a] * v->g[j][b] * op->weight.data[((a * r + b) * cin + c) * (long long)fcount + f];
     return sum;
 }
 
-/* U is packed [36][FS/16][Cin][16]: a GEMM tile's output-channel vectors
+/* U is packed [alpha²][FS/16][Cin][16]: a GEMM tile's output-channel vectors
  * then stream contiguous rows of 16 floats over the input channels, for
- * every lane count (a [36][Cin][FS] packing strides FS floats per channel,
+ * every lane count (a [points][Cin][FS] packing strides FS floats per channel,
  * which the AVX2 tile of 16 channels reads at a quarter of a cache line per
  * 64-float row). */
 static long long u_index(const IrOp *op, const WinoPlan *p, int xi, int c, int f) {
@@ -161,22 +204,24 @@ static long long u_index(const IrOp *op, const WinoPlan *p, int xi, int c, int f
 }
 
 static void winograd_pack(IrOp *op) {
-    WinoPlan p = wino_plan(op);
+    const WinoVariant *v = variant_of(op);
+    WinoPlan p = wino_plan(op, v);
     int cin = op->in_shape.c;
-    long long count = (long long)POINTS * cin * p.fs;
+    long long count = (long long)points(v) * cin * p.fs;
     float *packed = NULL;
     if (op->weight.data) {
         packed = arena_alloc((size_t)count * sizeof *packed);
-        for (int xi = 0; xi < POINTS; xi++)
+        for (int xi = 0; xi < points(v); xi++)
             for (int c = 0; c < cin; c++)
                 for (int f = 0; f < op->out_shape.c; f++)
-                    packed[u_index(op, &p, xi, c, f)] = (float)filter_point(op, xi / TILE_IN, xi % TILE_IN, c, f);
+                    packed[u_index(op, &p, xi, c, f)] =
+                        (float)filter_point(op, v, xi / v->alpha, xi % v->alpha, c, f);
     }
     op->arrays[0] = (IrArray){"weight", packed, count};
     op->narrays = 1;
     if (op->bias.count)
         op->arrays[op->narrays++] = (IrArray){"bias", op->bias.data, op->bias.count};
-    op->scratch_floats = POINTS * (point_stride(&p, p.cs) + point_stride(&p, p.fs));
+    op->scratch_floats = points(v) * (point_stride(&p, p.cs) + point_stride(&p, p.fs));
 }
 
 /* ------------------------------------------------------------ transforms */
@@ -211,13 +256,13 @@ static const char *combination(const double *coef, const char *const *term, int 
     return acc;
 }
 
-/* The 6x6 input patch of one tile and channel vector, rows/cols past the
- * buffer left out (NULL); `tail` lanes via the exact tail load. */
+/* The alpha x alpha input patch of one tile and channel vector, rows/cols
+ * past the buffer left out (NULL); `tail` lanes via the exact tail load. */
 static void emit_input_loads(Emitter *e, const Wino *w, int rows, int cols, int tail,
-                             const char *d[TILE_IN][TILE_IN]) {
-    int c = w->op->in_shape.c, iw = w->op->in_shape.w;
-    for (int i = 0; i < TILE_IN; i++)
-        for (int j = 0; j < TILE_IN; j++) {
+                             const char *d[MAX_ALPHA][MAX_ALPHA]) {
+    int c = w->op->in_shape.c, iw = w->op->in_shape.w, alpha = w->plan.v->alpha;
+    for (int i = 0; i < alpha; i++)
+        for (int j = 0; j < alpha; j++) {
             d[i][j] = NULL;
             if (i >= rows || j >= cols)
                 continue;
@@ -229,25 +274,27 @@ static void emit_input_loads(Emitter *e, const Wino *w, int rows, int cols, int 
         }
 }
 
-/* V[6i+j] = (B^T d B)[i][j]: columns first (s = B^T d), then rows. */
+/* V[alpha·i+j] = (B^T d B)[i][j]: columns first (s = B^T d), then rows. */
 static void emit_input_transform(Emitter *e, const Wino *w, int rows, int cols, int tail) {
-    const char *d[TILE_IN][TILE_IN], *s[TILE_IN][TILE_IN];
+    const WinoVariant *v = w->plan.v;
+    int alpha = v->alpha;
+    const char *d[MAX_ALPHA][MAX_ALPHA], *s[MAX_ALPHA][MAX_ALPHA];
     emit_input_loads(e, w, rows, cols, tail, d);
-    for (int i = 0; i < TILE_IN; i++)
-        for (int j = 0; j < TILE_IN; j++) {
-            const char *col[TILE_IN];
-            for (int k = 0; k < TILE_IN; k++)
+    for (int i = 0; i < alpha; i++)
+        for (int j = 0; j < alpha; j++) {
+            const char *col[MAX_ALPHA];
+            for (int k = 0; k < alpha; k++)
                 col[k] = d[k][j];
-            const char *expr = combination(transform_bt[i], col, TILE_IN);
+            const char *expr = combination(v->bt[i], col, alpha);
             s[i][j] = expr ? arena_printf("s%d_%d", i, j) : NULL;
             if (expr)
                 emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr);
         }
     long long stride = point_stride(&w->plan, w->plan.cs);
-    for (int i = 0; i < TILE_IN; i++)
-        for (int j = 0; j < TILE_IN; j++) {
-            const char *expr = combination(transform_bt[j], s[i], TILE_IN);
-            emit(e, "cnnc_vstore(vt + %lld, %s);\n", (i * TILE_IN + j) * stride,
+    for (int i = 0; i < alpha; i++)
+        for (int j = 0; j < alpha; j++) {
+            const char *expr = combination(v->bt[j], s[i], alpha);
+            emit(e, "cnnc_vstore(vt + %lld, %s);\n", (i * alpha + j) * stride,
                  expr ? expr : "cnnc_vzero()");
         }
 }
@@ -264,7 +311,7 @@ static void emit_store(Emitter *e, const IrOp *op, int i, int j, int tail, const
 /* The activated outputs y, or with a fused 2x2 pool their pooled pairs of
  * rows and columns (max with NaN propagation, or the mean). */
 static void emit_output_stores(Emitter *e, const IrOp *op, int rows, int cols, int tail,
-                               const char *y[TILE_OUT][TILE_OUT]) {
+                               const char *y[MAX_M][MAX_M]) {
     const Layer *pool = conv_fused_pool(op);
     if (!pool) {
         for (int i = 0; i < rows; i++)
@@ -285,9 +332,9 @@ static void emit_output_stores(Emitter *e, const IrOp *op, int rows, int cols, i
 }
 
 /* Does any of the first `outputs` rows of A^T read point k? */
-static bool output_reads(int outputs, int k) {
+static bool output_reads(const WinoVariant *v, int outputs, int k) {
     for (int i = 0; i < outputs; i++)
-        if (transform_at[i][k] != 0)
+        if (v->at[i][k] != 0)
             return true;
     return false;
 }
@@ -296,28 +343,29 @@ static bool output_reads(int outputs, int k) {
  * the M rows and columns no valid output reads are neither loaded nor kept. */
 static void emit_output_transform(Emitter *e, const Wino *w, int rows, int cols, int tail) {
     const IrOp *op = w->op;
+    const WinoVariant *v = w->plan.v;
+    int alpha = v->alpha;
     long long stride = point_stride(&w->plan, w->plan.fs);
-    const char *m[TILE_IN][TILE_IN], *s[TILE_OUT][TILE_IN];
-    for (int i = 0; i < TILE_IN; i++)
-        for (int j = 0; j < TILE_IN; j++) {
-            m[i][j] = output_reads(rows, i) && output_reads(cols, j) ? arena_printf("m%d_%d", i, j) : NULL;
+    const char *m[MAX_ALPHA][MAX_ALPHA], *s[MAX_M][MAX_ALPHA];
+    for (int i = 0; i < alpha; i++)
+        for (int j = 0; j < alpha; j++) {
+            m[i][j] = output_reads(v, rows, i) && output_reads(v, cols, j) ? arena_printf("m%d_%d", i, j) : NULL;
             if (m[i][j])
-                emit(e, "const cnnc_v m%d_%d = cnnc_vload(mt + %lld);\n", i, j,
-                     (i * TILE_IN + j) * stride);
+                emit(e, "const cnnc_v m%d_%d = cnnc_vload(mt + %lld);\n", i, j, (i * alpha + j) * stride);
         }
     for (int i = 0; i < rows; i++)
-        for (int j = 0; j < TILE_IN; j++) {
-            const char *col[TILE_IN];
-            for (int k = 0; k < TILE_IN; k++)
+        for (int j = 0; j < alpha; j++) {
+            const char *col[MAX_ALPHA];
+            for (int k = 0; k < alpha; k++)
                 col[k] = m[k][j];
-            s[i][j] = m[0][j] ? arena_printf("s%d_%d", i, j) : NULL;
+            s[i][j] = m[0][j] ? arena_printf("s%d_%d", i, j) : NULL;   /* A^T's row 0 reads every finite point */
             if (s[i][j])
-                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, combination(transform_at[i], col, TILE_IN));
+                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, combination(v->at[i], col, alpha));
         }
-    const char *y[TILE_OUT][TILE_OUT];
+    const char *y[MAX_M][MAX_M];
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++) {
-            y[i][j] = combination(transform_at[j], s[i], TILE_IN);
+            y[i][j] = combination(v->at[j], s[i], alpha);
             if (op->bias.count)
                 y[i][j] = arena_printf("cnnc_vadd(%s, b)", y[i][j]);
             y[i][j] = simd_act_expr(op->act, op->alpha, y[i][j]);
@@ -343,14 +391,15 @@ static void emit_tile_vectors(Emitter *e, const Wino *w, Sweep sweep, int rows, 
             emit(e, "{\nconst int k = %d;\n", full);
         else
             continue;
+        int m = w->plan.v->m;
         if (sweep == SWEEP_INPUT) {
-            emit(e, "const float *x = in + (ty * %d + tx * %d) * %d + k;\n", TILE_OUT * op->in_shape.w,
-                 TILE_OUT, op->in_shape.c);
+            emit(e, "const float *x = in + (ty * %d + tx * %d) * %d + k;\n", m * op->in_shape.w, m,
+                 op->in_shape.c);
             emit(e, "float *vt = v + t * %d + k;\n", w->plan.cs);
             emit_input_transform(e, w, rows, cols, part ? tail : 0);
         } else {
             emit(e, "const float *mt = m + t * %d + k;\n", w->plan.fs);
-            int step = TILE_OUT / pool_factor(op);   /* outputs a tile stores per side */
+            int step = m / pool_factor(op);   /* outputs a tile stores per side */
             emit(e, "float *o = out + ty * %d + tx * %d + k;\n", step * frame_pitch(op), step * op->out_shape.c);
             if (op->bias.count)
                 emit(e, "const cnnc_v b = %s;\n",
@@ -365,7 +414,7 @@ static void emit_tile_vectors(Emitter *e, const Wino *w, Sweep sweep, int rows, 
 /* One row of tiles: full tiles in a loop, then the partial last column. */
 static void emit_tile_row(Emitter *e, const Wino *w, Sweep sweep, int rows) {
     const WinoPlan *p = &w->plan;
-    int full_tile = sweep == SWEEP_INPUT ? TILE_IN : TILE_OUT;
+    int full_tile = sweep == SWEEP_INPUT ? p->v->alpha : p->v->m;
     int last_cols = sweep == SWEEP_INPUT ? p->in_cols : p->out_cols;
     int full = last_cols == full_tile ? p->tw : p->tw - 1;
     if (full) {
@@ -385,7 +434,7 @@ static void emit_tile_row(Emitter *e, const Wino *w, Sweep sweep, int rows) {
  * which may be partial. */
 static void emit_sweep(Emitter *e, const Wino *w, Sweep sweep, int nrows, bool last) {
     const WinoPlan *p = &w->plan;
-    int full_tile = sweep == SWEEP_INPUT ? TILE_IN : TILE_OUT;
+    int full_tile = sweep == SWEEP_INPUT ? p->v->alpha : p->v->m;
     int last_rows = sweep == SWEEP_INPUT ? p->in_rows : p->out_rows;
     int full = last && last_rows < full_tile ? nrows - 1 : nrows;
     emit(e, "/* %s transform */\n", sweep == SWEEP_INPUT ? "input" : "output");
@@ -450,15 +499,16 @@ static void emit_gemm_tiles(Emitter *e, const Wino *w, int nb, int ntiles) {
 static void emit_gemm(Emitter *e, const Wino *w, int ntiles) {
     int lanes = w->tile.lanes, nb = w->tile.nb;
     int nvec = (w->op->out_shape.c + lanes - 1) / lanes, nsub = nvec / nb, rest = nvec % nb;
-    emit(e, "/* %d GEMMs [%d tiles x %d] x [%d x %d] */\n", POINTS, ntiles, w->op->in_shape.c,
+    int npoints = points(w->plan.v);
+    emit(e, "/* %d GEMMs [%d tiles x %d] x [%d x %d] */\n", npoints, ntiles, w->op->in_shape.c,
          w->op->in_shape.c, w->op->out_shape.c);
-    emit(e, "for (int xi = 0; xi < %d; xi++) {\n", POINTS);
+    emit(e, "for (int xi = 0; xi < %d; xi++) {\n", npoints);
     emit(e, "const float *vp = v + xi * %lld;\n", point_stride(&w->plan, w->plan.cs));
     emit(e, "float *mp0 = m + xi * %lld;\n", point_stride(&w->plan, w->plan.fs));
     long long u_point = (long long)w->op->in_shape.c * w->plan.fs;
     emit(e, "const float *up0 = %s + xi * %lld;\n", ir_array_symbol(w->op, 0), u_point);
     if (w->tile.prefetch)   /* the next point's U, from L3 on a 512 KB L2: see emit_gemm_tile */
-        emit(e, "const int next = xi + 1 < %d ? %lld : 0;\n", POINTS, u_point);
+        emit(e, "const int next = xi + 1 < %d ? %lld : 0;\n", npoints, u_point);
     if (nsub) {
         emit(e, "for (int f0 = 0; f0 < %d; f0 += %d) {\n", nsub * nb * lanes, nb * lanes);
         emit(e, "float *mp = mp0 + f0;\n");
@@ -487,9 +537,9 @@ static void emit_for_tile(Emitter *e, const Wino *w) {
     const WinoPlan *p = &w->plan;
     int nblocks = (p->th + p->block_rows - 1) / p->block_rows;
     int last_start = (nblocks - 1) * p->block_rows;
-    emit(e, "/* Winograd F(4x4,3x3): %dx%d tiles in blocks of %d rows; GEMM tile %d tiles x %d vectors "
-            "of %d */\n", p->th, p->tw, p->block_rows, w->tile.px, w->tile.nb, w->tile.lanes);
-    emit(e, "float *v = scratch, *m = scratch + %lld;\n", POINTS * point_stride(p, p->cs));
+    emit(e, "/* Winograd %s: %dx%d tiles in blocks of %d rows; GEMM tile %d tiles x %d vectors of %d */\n",
+         p->v->name, p->th, p->tw, p->block_rows, w->tile.px, w->tile.nb, w->tile.lanes);
+    emit(e, "float *v = scratch, *m = scratch + %lld;\n", points(p->v) * point_stride(p, p->cs));
     if (nblocks > 1) {
         emit(e, "for (int ty0 = 0; ty0 < %d; ty0 += %d) {\n", last_start, p->block_rows);
         emit_block(e, w, p->block_rows, false);
@@ -507,7 +557,7 @@ static void emit_auto(Emitter *e, const IrOp *op) {
         {16, 32, true, true}, {8, 16, true, true}, {4, 16, false, false}, {1, 16, false, false}};
     int n = (int)(sizeof paths / sizeof paths[0]);
     for (int i = 0; i < n; i++) {
-        Wino w = {op, wino_plan(op), wino_tile(op, paths[i].lanes, paths[i].regs, paths[i].fma)};
+        Wino w = {op, wino_plan(op, variant_of(op)), wino_tile(op, paths[i].lanes, paths[i].regs, paths[i].fma)};
         w.tile.prefetch = paths[i].x86;   /* 4 lanes may be NEON */
         if (i + 1 < n)
             emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", paths[i].lanes);
@@ -524,62 +574,128 @@ static void winograd_emit_body(Emitter *e, const IrOp *op) {
         emit_auto(e, op);
         return;
     }
-    Wino w = {op, wino_plan(op), wino_tile(op, t->lanes, simd_register_count(t), t->fma)};
+    Wino w = {op, wino_plan(op, variant_of(op)), wino_tile(op, t->lanes, simd_register_count(t), t->fma)};
     w.tile.prefetch = t->kind == TARGET_SSE4 || t->kind == TARGET_AVX2 || t->kind == TARGET_AVX512;
     emit_for_tile(e, &w);
 }
 
 #define WINOGRAD_KERNEL(isa) {isa, winograd_pack, winograd_emit_body, false, true}
-static const KernelEmitter winograd_kernels[] = {
-    WINOGRAD_KERNEL("auto"), WINOGRAD_KERNEL("sse4"), WINOGRAD_KERNEL("avx2"),
-    WINOGRAD_KERNEL("avx512"), WINOGRAD_KERNEL("neon"),
-};
+#define WINOGRAD_KERNELS                                                                                         \
+    {WINOGRAD_KERNEL("auto"), WINOGRAD_KERNEL("sse4"), WINOGRAD_KERNEL("avx2"), WINOGRAD_KERNEL("avx512"),       \
+     WINOGRAD_KERNEL("neon")}
+#define NISAS 5
+/* One row per variant: the kernel an op holds says which variant packed it. */
+static const KernelEmitter winograd_kernels[NVARIANTS][NISAS] = {WINOGRAD_KERNELS, WINOGRAD_KERNELS, WINOGRAD_KERNELS};
 
-/* ------------------------------------------------------------ cost model */
-
-/* 3x3, stride 1, dilation 1, unpadded (PAD op) input, per-channel or no
- * bias, no fused softmax; UNROLL_NONE keeps the readable direct kernel. */
-static bool winograd_applies(const IrOp *op) {
-    return op->kind == IR_CONV && op->kh == 3 && op->kw == 3 && op->sh == 1 && op->sw == 1 && op->dh == 1 &&
-           op->dw == 1 && !(op->pad_top || op->pad_bottom || op->pad_left || op->pad_right) &&
-           !op->per_position_bias && op->act != ACT_SOFTMAX && op->unroll != UNROLL_NONE;
+static const WinoVariant *variant_of(const IrOp *op) {
+    for (int v = 0; v < NVARIANTS; v++)
+        if (op->kernel >= winograd_kernels[v] && op->kernel < winograd_kernels[v] + NISAS)
+            return &variants[v];
+    unreachable();
 }
 
-const KernelEmitter *conv_winograd_kernel_any(const IrOp *op, const Target *t) {
-    if (!winograd_applies(op))
-        return NULL;
-    for (size_t i = 0; i < sizeof winograd_kernels / sizeof winograd_kernels[0]; i++)
-        if (!strcmp(winograd_kernels[i].isa, t->name))
-            return &winograd_kernels[i];
+static const KernelEmitter *variant_kernel(const WinoVariant *v, const Target *t) {
+    const KernelEmitter *row = winograd_kernels[v - variants];
+    for (int i = 0; i < NISAS; i++)
+        if (!strcmp(row[i].isa, t->name))
+            return &row[i];
     return NULL;
 }
 
+/* ------------------------------------------------------------ cost model */
+
+/* r x r (a variant's), stride 1, dilation 1, unpadded (PAD op) input,
+ * per-channel or no bias, no fused softmax, a fused pool only for even m;
+ * UNROLL_NONE keeps the readable direct kernel. */
+static bool winograd_applies(const IrOp *op, const WinoVariant *v) {
+    return op->kind == IR_CONV && op->kh == v->r && op->kw == v->r && op->sh == 1 && op->sw == 1 &&
+           op->dh == 1 && op->dw == 1 && !(op->pad_top || op->pad_bottom || op->pad_left || op->pad_right) &&
+           !op->per_position_bias && op->act != ACT_SOFTMAX && op->unroll != UNROLL_NONE &&
+           (!conv_fused_pool(op) || v->m % 2 == 0);
+}
+
 /* Costs in units of one vector fma of the direct kernel (which runs near
- * the fma peak), measured per tile on AVX-512 and AVX2: transforming one
- * vector of input channels ~400, one vector of output channels ~350 (loads,
- * stores and the ~12 six-term combinations).  The GEMM runs at the fma peak
- * only with enough independent accumulators: 2 fma ports x 4 cycles of
- * latency.  Winograd must come out clearly cheaper, the estimate is rough. */
+ * the fma peak), measured per tile on AVX-512 and AVX2 for F(4x4,3x3):
+ * transforming one vector of input channels ~400, one vector of output
+ * channels ~350 (loads, stores and the ~12 six-term combinations); other
+ * variants scale these by their operation counts (transform_ops).  The
+ * GEMM runs at the fma peak only with enough independent accumulators:
+ * 2 fma ports x 4 cycles of latency.  Winograd must come out clearly
+ * cheaper, the estimate is rough. */
 #define INPUT_TRANSFORM_COST 400.0
 #define OUTPUT_TRANSFORM_COST 350.0
 #define CHAINS_FOR_PEAK 8.0
 #define REQUIRED_GAIN 0.8
 
+static int nonzeros(const double *row, int n) {
+    int count = 0;
+    for (int k = 0; k < n; k++)
+        count += row[k] != 0;
+    return count;
+}
+
+/* Vector operations of one channel vector's transform: the input's alpha²
+ * loads and stores and a term per nonzero of B^T in each of its 2·alpha 1-D
+ * transforms; the output's alpha² loads, alpha + m 1-D transforms over A^T
+ * and m² stores. */
+static double transform_ops(const WinoVariant *v, Sweep sweep) {
+    int alpha = v->alpha, terms = 0;
+    if (sweep == SWEEP_INPUT) {
+        for (int i = 0; i < alpha; i++)
+            terms += nonzeros(v->bt[i], alpha);
+        return 2.0 * alpha * alpha + 2.0 * alpha * terms;
+    }
+    for (int i = 0; i < v->m; i++)
+        terms += nonzeros(v->at[i], alpha);
+    return (double)alpha * alpha + (double)(alpha + v->m) * terms + v->m * v->m;
+}
+
+static double transform_cost(const WinoVariant *v, Sweep sweep) {
+    double measured = sweep == SWEEP_INPUT ? INPUT_TRANSFORM_COST : OUTPUT_TRANSFORM_COST;
+    return measured * transform_ops(v, sweep) / transform_ops(&variants[0], sweep);
+}
+
 /* Estimated Winograd cost / direct cost for this op on this target (`auto`
  * is estimated as AVX-512: the packing's lane count). */
-static double winograd_cost_ratio(const IrOp *op, const Target *t) {
+static double winograd_cost_ratio(const IrOp *op, const Target *t, const WinoVariant *v) {
     int lanes = t->lanes ? t->lanes : PAD_TO, c = op->in_shape.c, f = op->out_shape.c;
-    WinoPlan p = wino_plan(op);
+    WinoPlan p = wino_plan(op, v);
     WinoTile tile = wino_tile(op, lanes, t->lanes ? simd_register_count(t) : 32, t->lanes ? t->fma : true);
     double cvec = (c + lanes - 1) / lanes, fvec = (f + lanes - 1) / lanes;
     double chains = tile.nb * min_int(tile.px, block_tiles(&p));
     double gemm_rate = chains < CHAINS_FOR_PEAK ? chains / CHAINS_FOR_PEAK : 1.0;
-    double per_tile = POINTS * c * fvec / gemm_rate + cvec * INPUT_TRANSFORM_COST + fvec * OUTPUT_TRANSFORM_COST;
-    double direct = (double)conv_rows(op) * conv_cols(op) * 9 * c * fvec;
+    double per_tile = points(v) * c * fvec / gemm_rate + cvec * transform_cost(v, SWEEP_INPUT) +
+                      fvec * transform_cost(v, SWEEP_OUTPUT);
+    double direct = (double)conv_rows(op) * conv_cols(op) * v->r * v->r * c * fvec;
     return (double)p.th * p.tw * per_tile / direct;
 }
 
+const KernelEmitter *conv_winograd_variant_kernel(const IrOp *op, const Target *t, int m) {
+    for (int v = 0; v < NVARIANTS; v++)
+        if (variants[v].m == m && winograd_applies(op, &variants[v]))
+            return variant_kernel(&variants[v], t);
+    return NULL;
+}
+
+/* The variant the cost model estimates cheapest, with its ratio. */
+static const KernelEmitter *cheapest_kernel(const IrOp *op, const Target *t, double *ratio) {
+    const KernelEmitter *best = NULL;
+    for (int v = 0; v < NVARIANTS; v++) {
+        const KernelEmitter *k = winograd_applies(op, &variants[v]) ? variant_kernel(&variants[v], t) : NULL;
+        double estimate = k ? winograd_cost_ratio(op, t, &variants[v]) : 0;
+        if (k && (!best || estimate < *ratio))
+            best = k, *ratio = estimate;
+    }
+    return best;
+}
+
+const KernelEmitter *conv_winograd_kernel_any(const IrOp *op, const Target *t) {
+    double ratio;
+    return cheapest_kernel(op, t, &ratio);
+}
+
 const KernelEmitter *conv_winograd_kernel(const IrOp *op, const Target *t) {
-    const KernelEmitter *k = conv_winograd_kernel_any(op, t);
-    return k && winograd_cost_ratio(op, t) < REQUIRED_GAIN ? k : NULL;
+    double ratio;
+    const KernelEmitter *k = cheapest_kernel(op, t, &ratio);
+    return k && ratio < REQUIRED_GAIN ? k : NULL;
 }
