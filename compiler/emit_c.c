@@ -358,24 +358,42 @@ static void emit_frame_interior(Emitter *e, const IrOp *op, const char *restrict
     emit(e, "float *%sout = frame + %lld;\n", restrict_kw, frame_origin(op));
 }
 
-/* The whole function (comment, signature, body) as text; free() it. */
-static char *function_text(const Ir *ir, const EmitOptions *opts, const IrOp *op,
-                           const char *note, size_t *len) {
+/* "static void NAME(in, out or frame[, scratch]EXTRA) {": the signature of
+ * op's function, with `extra` more parameters (shared code: the arrays). */
+static void emit_signature(Emitter *e, const IrOp *op, const char *name, const char *extra) {
+    const char *restrict_kw = op->kernel->in_place_ok ? "" : "CNNC_RESTRICT ";
+    emit(e, "static void %s(const float *%sin, float *%s%s%s%s) {\n", name, restrict_kw, restrict_kw,
+         has_frame(op) ? "frame" : "out", op->scratch >= 0 ? ", float *CNNC_RESTRICT scratch" : "", extra);
+}
+
+/* A function's text and where its parts are: comment [0, signature),
+ * signature line [signature, body), body [body, body_end), closing brace. */
+typedef struct FunctionText {
     char *text;
-    FILE *f = open_memstream(&text, len);
+    size_t len, signature, body, body_end;
+} FunctionText;
+
+/* The whole function (comment, signature, body) as text; free() its text. */
+static FunctionText function_text(const Ir *ir, const EmitOptions *opts, const IrOp *op, const char *note) {
+    FunctionText ft;
+    FILE *f = open_memstream(&ft.text, &ft.len);
     if (!f)
         die("out of memory emitting %s", op->func_name);
     Emitter e = {.out = f, .line_start = true};
     emit_op_comment(ir, opts, &e, op, note);
-    const char *restrict_kw = op->kernel->in_place_ok ? "" : "CNNC_RESTRICT ";
-    emit(&e, "static void %s(const float *%sin, float *%s%s%s) {\n", op->func_name, restrict_kw,
-         restrict_kw, has_frame(op) ? "frame" : "out", op->scratch >= 0 ? ", float *CNNC_RESTRICT scratch" : "");
-    emit_frame_interior(&e, op, restrict_kw);
+    fflush(f);
+    ft.signature = ft.len;
+    emit_signature(&e, op, op->func_name, "");
+    fflush(f);
+    ft.body = ft.len;
+    emit_frame_interior(&e, op, op->kernel->in_place_ok ? "" : "CNNC_RESTRICT ");
     op->kernel->emit_body(&e, op);
+    fflush(f);
+    ft.body_end = ft.len;
     emit(&e, "}\n\n");
     if (fclose(f))
         die("out of memory emitting %s", op->func_name);
-    return text;
+    return ft;
 }
 
 /* The code-size budget of --unroll=auto: bytes of C in one function that
@@ -425,34 +443,140 @@ static size_t compiled_bytes(const char *text) {
  * --unroll=none (same kernel, arrays and scratch, as cnnc.h asks of the
  * kernels), and its comment says so.  A kernel with nothing to roll gives the
  * same text again; then the first one stays, with no note. */
-static char *function_within_budget(const Ir *ir, const EmitOptions *opts, const IrOp *op,
-                                    size_t *len) {
-    char *text = function_text(ir, opts, op, NULL, len);
-    size_t compiled = compiled_bytes(text);
+static FunctionText function_within_budget(const Ir *ir, const EmitOptions *opts, const IrOp *op) {
+    FunctionText ft = function_text(ir, opts, op, NULL);
+    size_t compiled = compiled_bytes(ft.text);
     if (op->unroll != UNROLL_AUTO || compiled <= UNROLL_BUDGET_BYTES)
-        return text;
+        return ft;
     IrOp rolled = *op;
     rolled.unroll = UNROLL_NONE;
     const char *note = arena_printf("; loops kept rolled: unrolled it was %zu bytes of C per ISA, "
                                     "over the %d-byte budget of --unroll=auto", compiled,
                                     UNROLL_BUDGET_BYTES);
-    size_t rolled_len;
-    char *rolled_text = function_text(ir, opts, &rolled, note, &rolled_len);
-    if (rolled_len - strlen(note) >= *len) {
-        free(rolled_text);
-        return text;
+    FunctionText rolled_ft = function_text(ir, opts, &rolled, note);
+    if (rolled_ft.len - strlen(note) >= ft.len) {
+        free(rolled_ft.text);
+        return ft;
     }
-    free(text);
-    *len = rolled_len;
-    return rolled_text;
+    free(ft.text);
+    return rolled_ft;
 }
 
-static void emit_function(const Ir *ir, const EmitOptions *opts, Emitter *e, const IrOp *op) {
-    size_t len;
-    char *text = function_within_budget(ir, opts, op, &len);
-    fwrite(text, 1, len, e->out);
-    e->line_start = true;
-    free(text);
+/* ------------------------------------------------------------ shared code */
+
+/* Layers with the same shapes, kernel and options get the same code but for
+ * the names of their arrays (the policy net's ten framed 3x3 convs).  That
+ * code is emitted once, as a function taking the arrays as parameters
+ * cnnc_array0.., and each layer's function calls it with its own: gcc
+ * compiles it once (policy: 11 Winograd bodies -> 2) and the binary holds it
+ * once.  Each layer keeps its own function and comment, so the file still
+ * reads layer by layer. */
+
+static bool is_identifier_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* text with every whole-identifier occurrence of `name` replaced by `with`;
+ * free() it. */
+static char *replace_identifier(const char *text, const char *name, const char *with) {
+    char *out;
+    size_t len, n = strlen(name);
+    FILE *f = open_memstream(&out, &len);
+    if (!f)
+        die("out of memory");
+    for (const char *p = text; *p;) {
+        const char *hit = strstr(p, name);
+        while (hit && ((hit > text && is_identifier_char(hit[-1])) || is_identifier_char(hit[n])))
+            hit = strstr(hit + 1, name);
+        if (!hit) {
+            fputs(p, f);
+            break;
+        }
+        fwrite(p, 1, (size_t)(hit - p), f);
+        fputs(with, f);
+        p = hit + n;
+    }
+    if (fclose(f))
+        die("out of memory");
+    return out;
+}
+
+/* The body of op's function with its arrays named cnnc_array0..; free() it. */
+static char *generic_body(const IrOp *op, const FunctionText *ft) {
+    char *body = strndup(ft->text + ft->body, ft->body_end - ft->body);
+    if (!body)
+        die("out of memory");
+    for (int k = 0; k < op->narrays; k++) {
+        char *next = replace_identifier(body, ir_array_symbol(op, k), arena_printf("cnnc_array%d", k));
+        free(body);
+        body = next;
+    }
+    return body;
+}
+
+/* Can b call a's shared code?  Same kernel, arrays, frame and scratch, and
+ * the same body once the arrays are parameters. */
+static bool same_code(const IrOp *a, const char *body_a, const IrOp *b, const char *body_b) {
+    return a->kernel == b->kernel && a->narrays == b->narrays && has_frame(a) == has_frame(b) &&
+           (a->scratch >= 0) == (b->scratch >= 0) && !strcmp(body_a, body_b);
+}
+
+static const char *shared_name(const IrOp *first) { return arena_printf("%s_code", first->func_name); }
+
+/* The shared function, once, before the first layer that calls it. */
+static void emit_shared_code(const Ir *ir, Emitter *e, int first, const int *shares, char *const *bodies) {
+    const IrOp *op = &ir->ops[first];
+    emit(e, "/* The code of");
+    for (int i = first; i < ir->nops; i++)
+        if (shares[i] == first)
+            emit(e, " %s", ir->ops[i].layer ? ir->ops[i].layer->name : ir->ops[i].func_name);
+    emit(e, ": the same kernel on the same shapes, each layer passing its own arrays */\n");
+    const char *params = "";
+    for (int k = 0; k < op->narrays; k++)
+        params = arena_printf("%s, const float *CNNC_RESTRICT cnnc_array%d", params, k);
+    emit_signature(e, op, shared_name(op), params);
+    emit_verbatim(e, bodies[first], (int)strlen(bodies[first]));
+    emit(e, "}\n\n");
+}
+
+/* A layer's own function: its comment and signature, a call of the code. */
+static void emit_call_of_shared(const Ir *ir, Emitter *e, const IrOp *op, const FunctionText *ft, int first) {
+    emit_verbatim(e, ft->text, (int)ft->body);
+    e->indent++;   /* the signature's brace, written verbatim */
+    const char *args = arena_printf("in, %s%s", has_frame(op) ? "frame" : "out", op->scratch >= 0 ? ", scratch" : "");
+    for (int k = 0; k < op->narrays; k++)
+        args = arena_printf("%s, %s", args, ir_array_symbol(op, k));
+    emit(e, "%s(%s);\n}\n\n", shared_name(&ir->ops[first]), args);
+}
+
+/* Every op's function, sharing code between layers that emit the same. */
+static void emit_functions(const Ir *ir, const EmitOptions *opts, Emitter *e) {
+    FunctionText *ft = arena_alloc((size_t)ir->nops * sizeof *ft);
+    char **bodies = arena_alloc((size_t)ir->nops * sizeof *bodies);
+    int *shares = arena_alloc((size_t)ir->nops * sizeof *shares);   /* first op with the same code */
+    int *users = arena_alloc((size_t)ir->nops * sizeof *users);     /* ops sharing op i's code */
+    for (int i = 0; i < ir->nops; i++) {
+        ft[i] = function_within_budget(ir, opts, &ir->ops[i]);
+        bodies[i] = generic_body(&ir->ops[i], &ft[i]);
+        shares[i] = i;
+        for (int j = 0; j < i && shares[i] == i; j++)
+            if (shares[j] == j && same_code(&ir->ops[j], bodies[j], &ir->ops[i], bodies[i]))
+                shares[i] = j;
+        users[shares[i]]++;
+    }
+    for (int i = 0; i < ir->nops; i++) {
+        if (users[shares[i]] < 2) {
+            emit_verbatim(e, ft[i].text, (int)ft[i].len);
+        } else {
+            if (shares[i] == i)
+                emit_shared_code(ir, e, i, shares, bodies);
+            emit_call_of_shared(ir, e, &ir->ops[i], &ft[i], shares[i]);
+        }
+    }
+    for (int i = 0; i < ir->nops; i++) {
+        free(ft[i].text);
+        free(bodies[i]);
+    }
 }
 
 /* ---------------------------------------------------------- entry points */
@@ -499,8 +623,7 @@ void emit_c(const Ir *ir, const EmitOptions *opts, FILE *c_out, FILE *h_out) {
         declare_external_arrays(ir, &c, opts->decimal_weights);
     else
         emit_arrays(ir, &c, false, opts->decimal_weights);
-    for (int i = 0; i < ir->nops; i++)
-        emit_function(ir, opts, &c, &ir->ops[i]);
+    emit_functions(ir, opts, &c);
     emit_entry_points(ir, &c);
     if (opts->weights_out) {
         Emitter w = {.out = opts->weights_out, .line_start = true};

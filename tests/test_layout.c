@@ -48,15 +48,18 @@ static const char *flowers_like(void) {
                         R(6 * 6 * 16 * 5), R(5));
 }
 
-/* The policy net in small: a chain of padded convs (5x5 direct, then 3x3
- * Winograd on avx2), a per-position-bias head and a softmax. */
+/* The policy net in small: a chain of padded convs (5x5, then 3x3 Winograd
+ * on avx2; c2 and c3 write frames and share their code, emit_c.c), a
+ * per-position-bias head (the channel-dot kernel) and a softmax. */
 static const char *policy_like(void) {
     return arena_printf("model t\ninput 19x19x8\n"
                         "c1: conv2d filters=32 kernel=5 padding=2 activation=relu weights=%s bias=%s\n"
                         "c2: conv2d filters=32 kernel=3 padding=1 activation=relu weights=%s bias=%s\n"
                         "c3: conv2d filters=32 kernel=3 padding=1 activation=relu weights=%s bias=%s\n"
+                        "c4: conv2d filters=32 kernel=3 padding=1 activation=relu weights=%s bias=%s\n"
                         "head: conv2d filters=1 kernel=1 weights=%s bias=%s\nflatten\nsoftmax\n",
-                        R(5 * 5 * 8 * 32), R(32), R(9 * 32 * 32), R(32), R(9 * 32 * 32), R(32), R(32), R(19 * 19));
+                        R(5 * 5 * 8 * 32), R(32), R(9 * 32 * 32), R(32), R(9 * 32 * 32), R(32), R(9 * 32 * 32),
+                        R(32), R(32), R(19 * 19));
 }
 
 /* One input channel (conv_pixels.c), an asymmetric frame, and padded
@@ -125,7 +128,28 @@ Test(layout, flowers_like_keeps_only_the_input_pad) {
 Test(layout, policy_like_keeps_only_the_input_pad) {
     Model *m = checked_model(policy_like());
     for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
-        assert_one_pad(ir_text(m, targets[i]), 2);
+        assert_one_pad(ir_text(m, targets[i]), 3);
+}
+
+static void write_target_model(const Model *m, const char *target, const char *dir);
+
+/* c2 and c3 (same shapes and kernel, both writing a frame) share one
+ * function, each passing its own arrays; c4 (no frame) keeps its own code
+ * (emit_c.c).  layout_run checks the shared code's results. */
+Test(layout, identical_layers_share_their_code) {
+    Model *m = checked_model(policy_like());
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
+        char *dir = tmpdir_new("layout");
+        write_target_model(m, targets[i], dir);
+        size_t len;
+        const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+        cr_assert_not_null(c);
+        cr_assert(strstr(c, "/* The code of c2 c3: the same kernel on the same shapes"), "%s", targets[i]);
+        cr_assert_eq(count_of(c, "_code("), 3, "%s: the shared function and two calls", targets[i]);
+        cr_assert(strstr(c, "_code(in, frame, "), "%s", targets[i]);
+        cr_assert(strstr(c, "t_c3_weight"), "%s", targets[i]);
+        run(arena_printf("rm -rf %s", dir));
+    }
 }
 
 Test(layout, policy_example_has_one_pad_and_eleven_frames) {

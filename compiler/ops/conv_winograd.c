@@ -1,5 +1,6 @@
 /* ops/conv_winograd.c — r x r stride-1 convolution by Winograd F(m x m, r x r):
- * F(4x4,3x3) for 3x3 layers, F(2x2,5x5) for 5x5 ones.
+ * F(4x4,3x3) for 3x3 layers, F(2x2,5x5) or F(4x4,5x5) for 5x5 ones (the one
+ * the cost model estimates cheaper: F(4x4,5x5) for the policy net's conv1).
  *
  * Each m x m block of outputs (a tile) is computed from the alpha x alpha
  * block of input under it (alpha = m + r - 1) as
