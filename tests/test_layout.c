@@ -152,6 +152,48 @@ Test(layout, identical_layers_share_their_code) {
     }
 }
 
+/* Within one kernel row (the body of a ky loop) of a 3-channel first
+ * layer, every input value is broadcast once: the row is emitted in input
+ * order (conv_simd.c: emit_row_by_input).  In tap order the same value was
+ * broadcast once per tap, and gcc kept the merged broadcasts live and
+ * spilled them.  `body` is one ky loop; its broadcasts read (xk + A)[B]. */
+static void assert_each_input_broadcast_once(const char *body, const char *end, const char *target) {
+    long long seen[512];
+    int n = 0;
+    for (const char *p = strstr(body, "cnnc_vbcast((xk + "); p && p < end; p = strstr(p + 1, "cnnc_vbcast((xk + ")) {
+        long long a, b;
+        cr_assert_eq(sscanf(p, "cnnc_vbcast((xk + %lld)[%lld])", &a, &b), 2, "%s: %.60s", target, p);
+        for (int i = 0; i < n; i++)
+            cr_assert_neq(seen[i], a + b, "%s: input %lld broadcast twice in one kernel row", target, a + b);
+        cr_assert_lt(n, 512);
+        seen[n++] = a + b;
+    }
+    cr_assert_gt(n, 0, "%s: no broadcast found", target);
+}
+
+Test(layout, first_layer_rows_broadcast_each_input_once) {
+    Model *m = checked_model(flowers_like());
+    const char *fma_targets[] = {"avx2", "avx512", "neon"};
+    for (int i = 0; i < 3; i++) {
+        char *dir = tmpdir_new("layout");
+        write_target_model(m, fma_targets[i], dir);
+        size_t len;
+        const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+        const char *conv1 = strstr(c, "static void t_c1_conv3x3");
+        cr_assert_not_null(conv1, "%s", fma_targets[i]);
+        const char *conv1_end = strstr(conv1, "\n}\n");
+        int rows = 0;
+        for (const char *ky = strstr(conv1, "for (int ky = 0;"); ky && ky < conv1_end;
+             ky = strstr(ky + 1, "for (int ky = 0;")) {
+            const char *next = strstr(ky + 1, "for (int ky = 0;");
+            assert_each_input_broadcast_once(ky, next && next < conv1_end ? next : conv1_end, fma_targets[i]);
+            rows++;
+        }
+        cr_assert_gt(rows, 0, "%s: no ky loop in c1", fma_targets[i]);
+        run(arena_printf("rm -rf %s", dir));
+    }
+}
+
 Test(layout, policy_example_has_one_pad_and_eleven_frames) {
     SrcFile *src = srcfile_load("../examples/policy.cnn");
     cr_assert_not_null(src);

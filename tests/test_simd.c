@@ -76,6 +76,9 @@ static const Case cases[] = {
     {IR_CONV, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO, MAX_POOL},  /* MNIST conv1 */
     {IR_CONV, 14, 14, 6, 16, 5, 5, 1, 1, 1, 1, ACT_TANH, true, UNROLL_AUTO, AVG_POOL},  /* LeNet c3 + s4 */
     {IR_CONV, 19, 16, 3, 20, 3, 2, 1, 1, 1, 1, ACT_LINEAR, true, UNROLL_AUTO, AVG_POOL},/* odd 17x15, tail */
+    {IR_CONV, 22, 38, 3, 16, 3, 3, 1, 1, 1, 1, ACT_RELU, true, UNROLL_AUTO, MAX_POOL},  /* flowers conv1: rows in input order */
+    {IR_CONV, 11, 13, 3, 12, 3, 3, 1, 1, 1, 1, ACT_TANH, true, UNROLL_FULL, MAX_POOL},  /* same, ky unrolled too */
+    {IR_CONV, 13, 17, 3, 9, 3, 3, 2, 2, 1, 1, ACT_RELU, true, UNROLL_FULL, NO_POOL},    /* input order, stride 2 */
     {IR_CONV, 13, 13, 9, 40, 2, 2, 2, 2, 1, 1, ACT_RELU, false, UNROLL_FULL, MAX_POOL},
     {IR_CONV, 12, 15, 5, 24, 3, 3, 1, 1, 1, 1, ACT_SIGMOID, true, UNROLL_NONE, AVG_POOL},
     /* A bias per output value: the policy head (1x1, one filter, partial

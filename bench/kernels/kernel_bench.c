@@ -35,6 +35,7 @@ static const BenchLayer layers[] = {
     {"mnist.conv3 5x5x64 -> 3x3x64", IR_CONV, 5, 5, 64, 64, 3, 0, ACT_RELU},
     {"cifar.conv1 32x32x3 -> 30x30x32", IR_CONV, 32, 32, 3, 32, 3, 0, ACT_RELU},
     {"cifar.conv1+maxpool -> 15x15x32", IR_CONV, 32, 32, 3, 32, 3, LAYER_MAXPOOL, ACT_RELU},
+    {"flowers.conv1+maxpool 182x182x3 -> 90x90x16", IR_CONV, 182, 182, 3, 16, 3, LAYER_MAXPOOL, ACT_RELU},
     {"cifar.conv2 15x15x32 -> 13x13x64", IR_CONV, 15, 15, 32, 64, 3, 0, ACT_RELU},
     {"cifar.conv3 6x6x64 -> 4x4x64", IR_CONV, 6, 6, 64, 64, 3, 0, ACT_RELU},
     {"lenet.c1+s2 32x32x1 -> 14x14x6 tanh", IR_CONV, 32, 32, 1, 6, 5, LAYER_AVGPOOL, ACT_TANH},

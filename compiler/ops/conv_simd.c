@@ -43,6 +43,7 @@ typedef struct ConvTile {
                     row p / cols, column p % cols of the tile) */
     const Layer *pool;   /* a fused 2x2 pool: 2-row tiles, pooled at store */
     int pooled_cols;     /* with a pool: most pooled columns per tile */
+    bool by_input;       /* kernel row in input order (emit_row_by_input) */
 } ConvTile;
 
 #define PX_CAP_POOLED 16
@@ -60,27 +61,37 @@ int simd_register_count(const Target *t) {
 
 /* A short kernel row is unrolled (emit_tap_levels); when neighbouring
  * pixels of a tile read overlapping inputs (stride below the kernel width:
- * the 1- and 3-channel first layers), gcc shares one broadcast between the
- * steps that read the same input and keeps it live across them. */
+ * the 1- and 3-channel first layers), the same input value is broadcast for
+ * several (pixel, tap) steps, and gcc merges those broadcasts and keeps them
+ * live across the row. */
 static bool shares_broadcasts(const IrOp *op) {
     return op->kw * op->in_shape.c <= 16 && op->sw < op->kw;
 }
 
-/* NB*PX accumulators + NB weight vectors + a broadcast must fit the
+/* Such a row is then emitted in input order (emit_row_by_input), where each
+ * broadcast is used at once by every pixel that reads it; it needs the KW
+ * weight vectors of a channel live.  With dilation 1 (the row is contiguous)
+ * and fma; --unroll=none keeps the row a loop, which shares nothing. */
+static bool row_by_input(const IrOp *op, bool fma) {
+    return fma && shares_broadcasts(op) && op->dw == 1 && op->unroll != UNROLL_NONE;
+}
+
+/* NB*PX accumulators + the weight vectors + a broadcast must fit the
  * register file.  Two-operand SSE without FMA also needs a product, a copy
  * of the weight and the activation constant gcc keeps live: 6 spare in all
  * (with 5 spare gcc spilled an accumulator to the stack inside the loop: the
- * sse4 policy net went 13.2 -> 8.8 ms).  AVX2 with shared broadcasts keeps
- * 2 more spare (cifar.conv1: 6 -> 5 pixels, 13% fewer instructions under
- * callgrind; gcc still parks some shared broadcasts on the stack, read back
- * as fma memory operands).  An output at most PX/2 wide gets
- * tiles of whole rows, so small layers still fill the tile. */
+ * sse4 policy net went 13.2 -> 8.8 ms).  A row in input order keeps KW*NB
+ * weight vectors; a dilated row with shared broadcasts keeps 2 registers
+ * spare on AVX2 for them.  An output at most PX/2 wide gets tiles of whole
+ * rows, so small layers still fill the tile. */
 static ConvTile tile_for(const IrOp *op, int lanes, int regs, bool fma, bool auto_bw) {
-    ConvTile t = {.lanes = lanes};
+    ConvTile t = {.lanes = lanes, .by_input = row_by_input(op, fma)};
     int nvec = (op->out_shape.c + lanes - 1) / lanes;
     int most = regs >= 32 ? 4 : 2;
     t.nb = nvec < most ? nvec : most;
-    int px = (regs - t.nb - (fma ? 1 : 6) - (regs == 16 && fma && shares_broadcasts(op) ? 2 : 0)) / t.nb;
+    int weights = t.by_input ? op->kw * t.nb : t.nb;
+    int shared = regs == 16 && fma && shares_broadcasts(op) && !t.by_input ? 2 : 0;
+    int px = (regs - weights - (fma ? 1 : 6) - shared) / t.nb;
     t.pool = conv_fused_pool(op);
     int cap = t.pool && t.nb == 1 ? PX_CAP_POOLED : 8;
     t.px = px > cap ? cap : px;
@@ -233,9 +244,49 @@ static int first_unrolled_level(const IrOp *op, const TapLevel *lv, int nlv) {
     return u;
 }
 
-/* Every step of levels lv[0..nlv) with constant offsets from xp and wp. */
+/* One kernel row (KW taps x Cin channels, contiguous) in input order: per
+ * input channel the KW*NB weight vectors, then per tile row and input
+ * column one broadcast, multiplied at once into each pixel that reads it
+ * (pixel column q reads input column u through tap u - q*SW).  In tap
+ * order (emit_tile_step) the same input is broadcast once per tap, and gcc
+ * merges those broadcasts and keeps them live across the row: on AVX-512,
+ * flowers conv1 (16 pixels) spilled 39 vectors and reloaded 77 per 144
+ * fmas (docs/decisions/simd.md). */
+static void emit_row_by_input(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px, const char *xp,
+                              const char *wp) {
+    int c = op->in_shape.c, kw = op->kw, sw = op->sw, cols = t->cols, rows = px / cols;
+    int row_floats = op->sh * op->in_shape.w * c;
+    for (int ch = 0; ch < c; ch++) {
+        emit(e, "{\n");
+        for (int kx = 0; kx < kw; kx++)
+            for (int v = 0; v < nb; v++)
+                emit(e, "const cnnc_v w%d_%d = cnnc_vload(%s + %lld);\n", kx, v, wp,
+                     (long long)(kx * c + ch) * t->bw + packed_offset(op, t, v * t->lanes));
+        for (int r = 0; r < rows; r++)
+            for (int u = 0; u < (cols - 1) * sw + kw; u++) {
+                emit(e, "x = cnnc_vbcast(%s[%d]);", xp, r * row_floats + u * c + ch);
+                for (int q = 0; q < cols; q++) {
+                    int kx = u - q * sw;
+                    for (int v = 0; v < nb && kx >= 0 && kx < kw; v++)
+                        emit(e, " a%d_%d = cnnc_vfma(x, w%d_%d, a%d_%d);", r * cols + q, v, kx, v,
+                             r * cols + q, v);
+                }
+                emit(e, "\n");
+            }
+        emit(e, "}\n");
+    }
+}
+
+/* Every step of levels lv[0..nlv) with constant offsets from xp and wp; a
+ * tile in input order takes the last level (the kernel row) whole. */
 static void emit_unrolled_steps(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px,
                                 const TapLevel *lv, int nlv, const char *xp, const char *wp) {
+    if (t->by_input && nlv > 0) {
+        for (int s = 0; s < (nlv == 2 ? lv[0].n : 1); s++)
+            emit_row_by_input(e, op, t, nb, px, arena_printf("(%s + %lld)", xp, (long long)s * lv[0].xstride),
+                              arena_printf("(%s + %lld)", wp, s * lv[0].wstride));
+        return;
+    }
     long long steps = 1;
     for (int i = 0; i < nlv; i++)
         steps *= lv[i].n;
