@@ -11,7 +11,8 @@
  * An x86 target the CPU cannot run is built (by gcc) on the portable
  * emulation of its header in tests/emu instead, labelled "-emulated"; NEON
  * without the cross tools is skipped with the reason.  The reference
- * interpreter (`cnnc run`) is checked against the same fixtures, and the
+ * interpreter (`cnnc run`) is checked against the same fixtures, the
+ * winograd_5x5 fixture's kernel choice is pinned in its generated C, and the
  * command line's promises (determinism, exit statuses, no partial output)
  * are checked directly. */
 #include <criterion/criterion.h>
@@ -179,8 +180,9 @@ Test(e2e, auto_portable, .timeout = 600) {
  * example networks (every conv, pool, dense and Winograd kernel family)
  * and the fixtures with odd channel counts and strides. */
 static const char *const auto_emulated_fixtures[] = {
-    "cifar", "lenet5", "mnist", "policy_net", "winograd_layers", "image_filters", "conv_same_s2_odd",
-    "conv_stride_dilation", "maxpool_forms", "global_pools", "act_conv_softmax", "dense_vector", NULL};
+    "cifar", "lenet5", "mnist", "policy_net", "winograd_layers", "winograd_5x5", "image_filters",
+    "conv_same_s2_odd", "conv_stride_dilation", "maxpool_forms", "global_pools", "act_conv_softmax",
+    "dense_vector", NULL};
 
 Test(e2e, auto_emulated_avx512, .timeout = 600) {
     if (cpu_has("avx512"))
@@ -202,6 +204,73 @@ Test(e2e, neon, .timeout = 600) {
     if (!toolchain_works(&tcs[0]))
         cr_skip_test("aarch64-linux-gnu-gcc (static libc) or qemu-aarch64 is not installed");
     verify_target("--target=neon", tcs, 1);
+}
+
+/* ------------------------------------------------- the kernel choice */
+
+/* The winograd_5x5 fixture exists to run 5x5 Winograd layers end to end;
+ * this pins the variant the cost model gives each of its 5x5 layers
+ * (gen_models.py says why these shapes), so that a cost-model change cannot
+ * silently turn it back into a test of the direct kernel. */
+static const struct { const char *layer, *variant; } winograd_5x5_layers[] = {
+    {"conv1", "F(4x4,5x5)"}, {"conv2", "F(4x4,5x5)"}, {"conv3", "F(2x2,5x5)"}};
+
+static int count_between(const char *from, const char *to, const char *what) {
+    int n = 0;
+    for (const char *p = strstr(from, what); p && (!to || p < to); p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+/* The "Winograd VARIANT" comments (one per emitted body) in the generated
+ * function of `layer`, whose code runs to the next function; -1 if the
+ * layer has no function. */
+static int winograd_bodies(const char *c, const char *layer, const char *variant) {
+    char *head = format("\nstatic void winograd_5x5_%s_conv5x5_", layer);
+    char *comment = format("/* Winograd %s:", variant);
+    const char *start = strstr(c, head);
+    int n = start ? count_between(start, strstr(start + 1, "\nstatic void "), comment) : -1;
+    free(comment);
+    free(head);
+    return n;
+}
+
+/* `bodies`: Winograd bodies per layer (auto: one per lane count, scalar: none). */
+static void expect_winograd_5x5_variants(const char *dir, const char *target, int bodies) {
+    char *model = fixture_file("winograd_5x5", "model.cnn"), *path = format("%s/%s.c", dir, target), *out = NULL;
+    char *cmd = format("'%s' '%s' --target=%s -o '%s'", cnnc_path(), model, target, path);
+    int status = run_command(cmd, &out);
+    cr_assert_eq(status, 0, "cnnc --target=%s on winograd_5x5 failed (exit %d):\n%.3000s", target, status, out);
+    long len;
+    char *c = read_text(path, &len);
+    cr_assert_not_null(c, "cannot read %s", path);
+    int layers = (int)(sizeof winograd_5x5_layers / sizeof winograd_5x5_layers[0]);
+    for (int i = 0; i < layers; i++) {
+        const char *layer = winograd_5x5_layers[i].layer, *variant = winograd_5x5_layers[i].variant;
+        int n = winograd_bodies(c, layer, variant);
+        cr_expect_eq(n, bodies, "--target=%s: %s has %d Winograd %s bodies, expected %d", target, layer, n,
+                     variant, bodies);
+    }
+    int all = count_between(c, NULL, "/* Winograd F(");
+    cr_expect_eq(all, layers * bodies, "--target=%s: %d Winograd bodies in all, expected %d", target, all,
+                 layers * bodies);
+    free(c);
+    free(out);
+    free(cmd);
+    free(path);
+    free(model);
+}
+
+Test(e2e, winograd_5x5_kernel_choice, .timeout = 120) {
+    static const char *const simd[] = {"sse4", "avx2", "avx512", "neon"};
+    char *dir = make_scratch_dir("wino5");
+    cr_assert(dir, "cannot create a scratch directory");
+    for (int i = 0; i < 4; i++)
+        expect_winograd_5x5_variants(dir, simd[i], 1);
+    expect_winograd_5x5_variants(dir, "auto", 4);
+    expect_winograd_5x5_variants(dir, "scalar", 0);
+    remove_tree(dir);
+    free(dir);
 }
 
 /* `cnnc run` writes OUT.npy with the shape of the caller's buffer. */
