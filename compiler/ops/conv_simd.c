@@ -245,9 +245,10 @@ static int first_unrolled_level(const IrOp *op, const TapLevel *lv, int nlv) {
 }
 
 /* One kernel row (KW taps x Cin channels, contiguous) in input order: per
- * input channel the KW*NB weight vectors, then per tile row and input
- * column one broadcast, multiplied at once into each pixel that reads it
- * (pixel column q reads input column u through tap u - q*SW).  In tap
+ * input channel the KW*NB weight vectors, then per input column and tile
+ * row one broadcast, multiplied at once into each pixel that reads it
+ * (pixel column q reads input column u through tap u - q*SW); the rows
+ * alternate so that consecutive fmas go to different accumulators.  In tap
  * order (emit_tile_step) the same input is broadcast once per tap, and gcc
  * merges those broadcasts and keeps them live across the row: on AVX-512,
  * flowers conv1 (16 pixels) spilled 39 vectors and reloaded 77 per 144
@@ -262,8 +263,8 @@ static void emit_row_by_input(Emitter *e, const IrOp *op, const ConvTile *t, int
             for (int v = 0; v < nb; v++)
                 emit(e, "const cnnc_v w%d_%d = cnnc_vload(%s + %lld);\n", kx, v, wp,
                      (long long)(kx * c + ch) * t->bw + packed_offset(op, t, v * t->lanes));
-        for (int r = 0; r < rows; r++)
-            for (int u = 0; u < (cols - 1) * sw + kw; u++) {
+        for (int u = 0; u < (cols - 1) * sw + kw; u++)
+            for (int r = 0; r < rows; r++) {
                 emit(e, "x = cnnc_vbcast(%s[%d]);", xp, r * row_floats + u * c + ch);
                 for (int q = 0; q < cols; q++) {
                     int kx = u - q * sw;
