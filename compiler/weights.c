@@ -356,7 +356,7 @@ static void resolve_one(Layer *l, const Use *u, const TensorSources *src, const 
         return;
     }
     check_values(&f, u->role);
-    if (f.torch && e.repack != REPACK_NONE)
+    if (f.torch && e.repack != REPACK_NONE && f.t.data)   /* size_only has no data */
         repack(&f.t, &e);
     Expect keras = expect_for(l, u->role, false, f.t.count);
     set_canonical_dims(&f.t, u->role, &keras);

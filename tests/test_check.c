@@ -527,3 +527,20 @@ Test(summary, weight_bytes_same_without_weights) {
             free(text);
         }
 }
+
+/* Regression: under --summary a torch-layout .npy tensor is sized but not
+ * read, so there is nothing to repack (repacking its missing data crashed). */
+Test(summary, torch_layout_files_sized_not_read) {
+    Model *m = check_named("m.cnn",
+                           "input 4x4x2\nc: conv2d filters=3 kernel=3 weights=\"cw.npy\" bias=\"cb.npy\" layout=torch\n"
+                           "flatten\nd: dense units=5 weights=\"dw.npy\" bias=false layout=torch\n",
+                           false);
+    cr_assert_eq(diag_error_count(), 0, "%s", diag_text);
+    const Layer *c = layer(m, "c"), *d = layer(m, "d");
+    cr_assert_eq(c->t[T_WEIGHT].count, 3 * 3 * 2 * 3);
+    cr_assert_null(c->t[T_WEIGHT].data);
+    cr_assert_eq(c->params, 54 + 3);
+    cr_assert_eq(d->t[T_WEIGHT].count, 12 * 5);
+    cr_assert_null(d->t[T_WEIGHT].data);
+    cr_assert(strstr(diag_text, "warning: dense layer 'd' has torch-layout weights"), "%s", diag_text);
+}
