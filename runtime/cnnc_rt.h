@@ -27,6 +27,11 @@
  *                   __attribute__((aligned(n))) with gcc/clang, else alignas(n).
  *   CNNC_RESTRICT   the restrict qualifier; default restrict in C,
  *                   __restrict in C++.
+ *   CNNC_NOINLINE   on each layer function; default noinline with gcc,
+ *                   clang and MSVC, else nothing.  Each layer is compiled on
+ *                   its own: inlined into the entry point, gcc allocated
+ *                   registers worse for some (flowers' first layer spilled
+ *                   twice as often), and one call per layer costs nothing.
  *
  * ALGORITHMS AND CONSTANTS (the SIMD helpers mirror these exactly)
  *   exp(x)     Cephes expf.  Clamp x to [-104, 89] (beyond: the result is 0
@@ -83,6 +88,16 @@
 #define CNNC_RESTRICT __restrict
 #else
 #define CNNC_RESTRICT restrict
+#endif
+#endif
+
+#ifndef CNNC_NOINLINE
+#if defined(__GNUC__)
+#define CNNC_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define CNNC_NOINLINE __declspec(noinline)
+#else
+#define CNNC_NOINLINE
 #endif
 #endif
 

@@ -226,10 +226,10 @@ static int count_between(const char *from, const char *to, const char *what) {
  * function of `layer`, whose code runs to the next function; -1 if the
  * layer has no function. */
 static int winograd_bodies(const char *c, const char *layer, const char *variant) {
-    char *head = format("\nstatic void winograd_5x5_%s_conv5x5_", layer);
+    char *head = format("\nstatic CNNC_NOINLINE void winograd_5x5_%s_conv5x5_", layer);
     char *comment = format("/* Winograd %s:", variant);
     const char *start = strstr(c, head);
-    int n = start ? count_between(start, strstr(start + 1, "\nstatic void "), comment) : -1;
+    int n = start ? count_between(start, strstr(start + 1, "\nstatic CNNC_NOINLINE void "), comment) : -1;
     free(comment);
     free(head);
     return n;

@@ -179,7 +179,7 @@ Test(layout, first_layer_rows_broadcast_each_input_once) {
         write_target_model(m, fma_targets[i], dir);
         size_t len;
         const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
-        const char *conv1 = strstr(c, "static void t_c1_conv3x3");
+        const char *conv1 = strstr(c, "static CNNC_NOINLINE void t_c1_conv3x3");
         cr_assert_not_null(conv1, "%s", fma_targets[i]);
         const char *conv1_end = strstr(conv1, "\n}\n");
         int rows = 0;

@@ -18,9 +18,11 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cnnc.h"
 #include "kernel_harness.h"
+#include "ops/simd.h"
 
 typedef enum { NO_POOL, MAX_POOL, AVG_POOL } PoolKind;
 
@@ -205,4 +207,76 @@ Test(winograd, kernel_choice) {
     cr_expect_null(conv_winograd_kernel_any(&five_strided, t));
     cr_expect_null(conv_winograd_kernel(&lenet, avx2));
     cr_expect_null(conv_winograd_kernel_any(&seven, t));
+}
+
+/* ---- the transforms' shared pairs (ops/lincomb.c) ---- */
+
+/* The emitted temporaries, then one "yR = EXPR;" line per row (or "yR = 0;"). */
+static char *lincomb_text(const double *matrix, int rows, const char *const *terms, int n) {
+    char *text;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    Emitter e = {.out = f, .line_start = true};
+    const char *out[LINCOMB_MAX_ROWS];
+    lincomb_emit(&e, matrix, LINCOMB_MAX_N, rows, terms, n, "p_", out);
+    for (int r = 0; r < rows; r++)
+        emit(&e, "y%d = %s;\n", r, out[r] ? out[r] : "0");
+    fclose(f);
+    return text;
+}
+
+static int count_of(const char *text, const char *what) {
+    int n = 0;
+    for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+static int vector_ops(const char *text) {
+    return count_of(text, "cnnc_vadd(") + count_of(text, "cnnc_vsub(") + count_of(text, "cnnc_vfma(") +
+           count_of(text, "cnnc_vmul(");
+}
+
+static const char *const six_terms[] = {"x0", "x1", "x2", "x3", "x4", "x5"};
+
+/* F(4x4,3x3) with points 0, 1, -1, 1/2, -2: B^T's rows 0, 3, 4 and 5 share
+ * x1 - x3 and x4 - x2 (20 -> 16 operations), A^T's rows x1 + x2 and x1 - x2
+ * (14 -> 12). */
+Test(lincomb, winograd_4x4_3x3_transforms_share_pairs) {
+    static const double bt[6][LINCOMB_MAX_N] = {{1, -1.5, -2, 1.5, 1, 0}, {0, -1, 0.5, 2.5, 1, 0},
+                                                {0, 1, -2.5, 0.5, 1, 0},  {0, -2, -1, 2, 1, 0},
+                                                {0, 0.5, -1, -0.5, 1, 0}, {0, 1, -1.5, -2, 1.5, 1}};
+    static const double at[4][LINCOMB_MAX_N] = {
+        {1, 1, 1, 1, 1, 0}, {0, 1, -1, 0.5, -2, 0}, {0, 1, 1, 0.25, 4, 0}, {0, 1, -1, 0.125, -8, 1}};
+    char *b = lincomb_text(bt[0], 6, six_terms, 6);
+    cr_expect_eq(vector_ops(b), 16, "%s", b);
+    cr_expect(strstr(b, "const cnnc_v p_t0 = cnnc_vsub(x1, x3);\n"), "%s", b);
+    cr_expect(strstr(b, "y3 = cnnc_vfma(cnnc_vbcast(-2.0f), p_t0, p_t1);\n"), "%s", b);
+    char *a = lincomb_text(at[0], 4, six_terms, 6);
+    cr_expect_eq(vector_ops(a), 12, "%s", a);
+    free(b);
+    free(a);
+}
+
+/* A NULL term is a known zero (a tile past the input's edge): its terms
+ * drop out, and a row with nothing left is NULL. */
+Test(lincomb, absent_terms_drop_out) {
+    static const double m[2][LINCOMB_MAX_N] = {{1, 1, 1}, {0, 2, 0}};
+    const char *terms[] = {"x0", NULL, "x2"};
+    char *text = lincomb_text(m[0], 2, terms, 3);
+    cr_expect_str_eq(text, "y0 = cnnc_vadd(x0, x2);\ny1 = 0;\n");
+    free(text);
+}
+
+/* A pair is shared only in a power-of-two ratio, so every coefficient stays
+ * exact: x0 + 2·x1 is shared by its multiple 3·(x0 + 2·x1), x0 + 3·x1 is not. */
+Test(lincomb, shares_only_exact_ratios) {
+    static const double two[2][LINCOMB_MAX_N] = {{1, 2}, {3, 6}}, three[2][LINCOMB_MAX_N] = {{1, 3}, {2, 6}};
+    char *shared = lincomb_text(two[0], 2, six_terms, 2);
+    cr_expect_str_eq(shared, "const cnnc_v p_t0 = cnnc_vfma(cnnc_vbcast(2.0f), x1, x0);\n"
+                             "y0 = p_t0;\ny1 = cnnc_vmul(cnnc_vbcast(3.0f), p_t0);\n");
+    char *plain = lincomb_text(three[0], 2, six_terms, 2);
+    cr_expect_null(strstr(plain, "p_t"), "%s", plain);
+    free(shared);
+    free(plain);
 }

@@ -16,7 +16,7 @@ case $target in
 esac
 out=${TMPDIR:-/tmp}/cnnc_kernel_bench_$$
 cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -I"$root/compiler" "$here/kernel_bench.c" \
-    "$root/compiler/ops/conv_simd.c" "$root/compiler/ops/conv_pixels.c" "$root/compiler/ops/conv_dot.c" "$root/compiler/ops/conv_winograd.c" "$root/compiler/ops/dense_simd.c" "$root/compiler/target.c" \
+    "$root/compiler/ops/conv_simd.c" "$root/compiler/ops/conv_pixels.c" "$root/compiler/ops/conv_dot.c" "$root/compiler/ops/conv_winograd.c" "$root/compiler/ops/dense_simd.c" "$root/compiler/ops/lincomb.c" "$root/compiler/target.c" \
     "$root/compiler/util.c" "$root/compiler/shape.c" "$root/compiler/emit_c.c" "$root/compiler/diag.c" "$root/compiler/layout.c" \
     "$here/stubs.c" -o "$out.gen" -lm
 "$out.gen" "$target" > "$out.c"

@@ -227,36 +227,6 @@ static void winograd_pack(IrOp *op) {
 
 /* ------------------------------------------------------------ transforms */
 
-/* "1.5f", "-2.0f": the transform coefficients are exact in float. */
-static const char *coef_literal(double c) {
-    const char *s = arena_printf("%.9g", c);
-    return arena_printf("%s%sf", s, strpbrk(s, ".e") ? "" : ".0");
-}
-
-/* sum_k coef[k] * term[k] as one vector expression, skipping zero
- * coefficients and absent (known zero) terms; NULL when nothing is left.
- * A term with coefficient 1 goes first, so it needs no multiply. */
-static const char *combination(const double *coef, const char *const *term, int n) {
-    int first = -1;
-    for (int k = 0; k < n; k++)
-        if (term[k] && coef[k] != 0 && (first < 0 || (coef[k] == 1 && coef[first] != 1)))
-            first = k;
-    if (first < 0)
-        return NULL;
-    const char *acc = coef[first] == 1 ? term[first]
-                                       : arena_printf("cnnc_vmul(cnnc_vbcast(%s), %s)", coef_literal(coef[first]),
-                                                      term[first]);
-    for (int k = 0; k < n; k++) {
-        if (k == first || !term[k] || coef[k] == 0)
-            continue;
-        if (coef[k] == 1 || coef[k] == -1)
-            acc = arena_printf("cnnc_v%s(%s, %s)", coef[k] == 1 ? "add" : "sub", acc, term[k]);
-        else
-            acc = arena_printf("cnnc_vfma(cnnc_vbcast(%s), %s, %s)", coef_literal(coef[k]), term[k], acc);
-    }
-    return acc;
-}
-
 /* The alpha x alpha input patch of one tile and channel vector, rows/cols
  * past the buffer left out (NULL); `tail` lanes via the exact tail load. */
 static void emit_input_loads(Emitter *e, const Wino *w, int rows, int cols, int tail,
@@ -275,29 +245,31 @@ static void emit_input_loads(Emitter *e, const Wino *w, int rows, int cols, int 
         }
 }
 
-/* V[alpha·i+j] = (B^T d B)[i][j]: columns first (s = B^T d), then rows. */
+/* V[alpha·i+j] = (B^T d B)[i][j]: columns first (s = B^T d), then rows;
+ * each 1-D transform shares the pairs of terms its rows have in common. */
 static void emit_input_transform(Emitter *e, const Wino *w, int rows, int cols, int tail) {
     const WinoVariant *v = w->plan.v;
     int alpha = v->alpha;
     const char *d[MAX_ALPHA][MAX_ALPHA], *s[MAX_ALPHA][MAX_ALPHA];
     emit_input_loads(e, w, rows, cols, tail, d);
-    for (int i = 0; i < alpha; i++)
-        for (int j = 0; j < alpha; j++) {
-            const char *col[MAX_ALPHA];
-            for (int k = 0; k < alpha; k++)
-                col[k] = d[k][j];
-            const char *expr = combination(v->bt[i], col, alpha);
-            s[i][j] = expr ? arena_printf("s%d_%d", i, j) : NULL;
-            if (expr)
-                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr);
+    for (int j = 0; j < alpha; j++) {
+        const char *col[MAX_ALPHA], *expr[MAX_ALPHA];
+        for (int k = 0; k < alpha; k++)
+            col[k] = d[k][j];
+        lincomb_emit(e, v->bt[0], MAX_ALPHA, alpha, col, alpha, arena_printf("c%d_", j), expr);
+        for (int i = 0; i < alpha; i++) {
+            s[i][j] = expr[i] ? arena_printf("s%d_%d", i, j) : NULL;
+            if (expr[i])
+                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr[i]);
         }
+    }
     long long stride = point_stride(&w->plan, w->plan.cs);
-    for (int i = 0; i < alpha; i++)
-        for (int j = 0; j < alpha; j++) {
-            const char *expr = combination(v->bt[j], s[i], alpha);
-            emit(e, "cnnc_vstore(vt + %lld, %s);\n", (i * alpha + j) * stride,
-                 expr ? expr : "cnnc_vzero()");
-        }
+    for (int i = 0; i < alpha; i++) {
+        const char *expr[MAX_ALPHA];
+        lincomb_emit(e, v->bt[0], MAX_ALPHA, alpha, s[i], alpha, arena_printf("r%d_", i), expr);
+        for (int j = 0; j < alpha; j++)
+            emit(e, "cnnc_vstore(vt + %lld, %s);\n", (i * alpha + j) * stride, expr[j] ? expr[j] : "cnnc_vzero()");
+    }
 }
 
 /* One output vector at pixel (i, j) of the tile's output block. */
@@ -354,23 +326,26 @@ static void emit_output_transform(Emitter *e, const Wino *w, int rows, int cols,
             if (m[i][j])
                 emit(e, "const cnnc_v m%d_%d = cnnc_vload(mt + %lld);\n", i, j, (i * alpha + j) * stride);
         }
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < alpha; j++) {
-            const char *col[MAX_ALPHA];
-            for (int k = 0; k < alpha; k++)
-                col[k] = m[k][j];
-            s[i][j] = m[0][j] ? arena_printf("s%d_%d", i, j) : NULL;   /* A^T's row 0 reads every finite point */
-            if (s[i][j])
-                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, combination(v->at[i], col, alpha));
+    for (int j = 0; j < alpha; j++) {
+        const char *col[MAX_ALPHA], *expr[MAX_M];
+        for (int k = 0; k < alpha; k++)
+            col[k] = m[k][j];
+        lincomb_emit(e, v->at[0], MAX_ALPHA, rows, col, alpha, arena_printf("c%d_", j), expr);
+        for (int i = 0; i < rows; i++) {
+            s[i][j] = expr[i] ? arena_printf("s%d_%d", i, j) : NULL;
+            if (expr[i])
+                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr[i]);
         }
+    }
     const char *y[MAX_M][MAX_M];
-    for (int i = 0; i < rows; i++)
+    for (int i = 0; i < rows; i++) {
+        lincomb_emit(e, v->at[0], MAX_ALPHA, cols, s[i], alpha, arena_printf("r%d_", i), y[i]);
         for (int j = 0; j < cols; j++) {
-            y[i][j] = combination(v->at[j], s[i], alpha);
             if (op->bias.count)
                 y[i][j] = arena_printf("cnnc_vadd(%s, b)", y[i][j]);
             y[i][j] = simd_act_expr(op->act, op->alpha, y[i][j]);
         }
+    }
     emit_output_stores(e, op, rows, cols, tail, y);
 }
 

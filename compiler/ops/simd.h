@@ -45,4 +45,15 @@ const KernelEmitter *conv_pixels_kernel(const Target *t);
 bool conv_dot_applies(const IrOp *op);
 const KernelEmitter *conv_dot_kernel(const Target *t);
 
+/* lincomb.c: emits out[r] = sum_k matrix[r·stride + k]·terms[k] for the
+ * `rows` rows, as vector expressions over the C names in terms (NULL: a
+ * known zero), declaring before them the temporaries (named PREFIX t0,
+ * PREFIX t1, …) for pairs of terms that several rows share; out[r] is NULL
+ * when the row has no nonzero term.  At most LINCOMB_MAX_N terms and
+ * LINCOMB_MAX_ROWS rows. */
+#define LINCOMB_MAX_N 8
+#define LINCOMB_MAX_ROWS 8
+void lincomb_emit(Emitter *e, const double *matrix, int stride, int rows, const char *const *terms, int n,
+                  const char *prefix, const char **out);
+
 #endif

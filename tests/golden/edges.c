@@ -19,7 +19,7 @@ static CNNC_ALIGN(64) const float edges_edge_weight[9] = {
 };
 
 /* model.cnn:3 blur conv2d (zero padding) 8x8x1 -> 10x10x1 */
-static void edges_blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static CNNC_NOINLINE void edges_blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     /* zero border of the 10x10x1 frame around the 8x8x1 interior */
     for (int i = 0; i < 11; i++) {
         out[i] = 0.0f;
@@ -41,7 +41,7 @@ static void edges_blur_pad(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT o
 }
 
 /* model.cnn:3 blur conv2d 8x8x1 -> 8x8x1, kernel 3x3, stride 1, padding 1; writes into a zero-bordered frame [top 1, bottom 1, left 1, right 1], the next conv's padding */
-static void edges_blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT frame) {
+static CNNC_NOINLINE void edges_blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT frame) {
     /* zero border of the 10x10x1 frame around the 8x8x1 interior */
     for (int i = 0; i < 11; i++) {
         frame[i] = 0.0f;
@@ -78,7 +78,7 @@ static void edges_blur_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_
 }
 
 /* model.cnn:7 edge conv2d 8x8x1 -> 8x8x1, kernel 3x3, stride 1, padding 1, relu; fused: line 11 relu_1 relu */
-static void edges_edge_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static CNNC_NOINLINE void edges_edge_conv3x3_8x8x1(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int oy = 0; oy < 8; oy++) {
         for (int ox = 0; ox < 8; ox++) {
             float *o = out + oy * 8 + ox;

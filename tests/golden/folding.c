@@ -41,7 +41,7 @@ static CNNC_ALIGN(64) const float t_d2_bias[3] = {
 };
 
 /* model.cnn:4 c1 conv2d 6x6x2 -> 4x4x3, kernel 3x3, stride 1, padding valid, relu; fused: line 3 rescale_1 rescale, line 5 bn batchnorm, line 6 relu_1 relu */
-static void t_c1_conv3x3_4x4x3(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static CNNC_NOINLINE void t_c1_conv3x3_4x4x3(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int oy = 0; oy < 4; oy++) {
         for (int ox = 0; ox < 4; ox++) {
             float *o = out + (oy * 4 + ox) * 3;
@@ -67,7 +67,7 @@ static void t_c1_conv3x3_4x4x3(const float *CNNC_RESTRICT in, float *CNNC_RESTRI
 }
 
 /* model.cnn:7 maxpool_1 maxpool 4x4x3 -> 2x2x3, size 3x3, stride 2, padding 1 */
-static void t_maxpool_1_maxpool(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static CNNC_NOINLINE void t_maxpool_1_maxpool(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int oy = 0; oy < 2; oy++) {
         const int y0 = oy * 2 - 1;
         const int ya = y0 < 0 ? 0 : y0;
@@ -93,7 +93,7 @@ static void t_maxpool_1_maxpool(const float *CNNC_RESTRICT in, float *CNNC_RESTR
 }
 
 /* model.cnn:10 d1 dense 12 -> 4, tanh */
-static void t_d1_dense_12x4(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static CNNC_NOINLINE void t_d1_dense_12x4(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int o = 0; o < 4; o++) {
         const float *w = t_d1_weight + o * 12;
         float acc = 0.0f;
@@ -107,7 +107,7 @@ static void t_d1_dense_12x4(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT 
 }
 
 /* model.cnn:12 d2 dense 4 -> 3; fused: line 11 bn2 batchnorm */
-static void t_d2_dense_4x3(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static CNNC_NOINLINE void t_d2_dense_4x3(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int o = 0; o < 3; o++) {
         const float *w = t_d2_weight + o * 4;
         float acc = 0.0f;
@@ -120,7 +120,7 @@ static void t_d2_dense_4x3(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT o
 }
 
 /* model.cnn:12 d2 dense (activation softmax) 3 -> 3 */
-static void t_d2_softmax(const float *in, float *out) {
+static CNNC_NOINLINE void t_d2_softmax(const float *in, float *out) {
     const float *x = in;
     float *y = out;
     float max = x[0];

@@ -17,7 +17,7 @@ static CNNC_ALIGN(64) const float t_fc_bias[2] = {
 };
 
 /* model.cnn:3 fc dense 3 -> 2, relu */
-static void t_fc_dense_3x2(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
+static CNNC_NOINLINE void t_fc_dense_3x2(const float *CNNC_RESTRICT in, float *CNNC_RESTRICT out) {
     for (int o = 0; o < 2; o++) {
         const float *w = t_fc_weight + o * 3;
         float acc = 0.0f;
