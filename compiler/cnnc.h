@@ -54,6 +54,10 @@ char *path_dirname(const char *path);               /* "a/b.cnn" → "a", "b" �
 char *path_join(const char *dir, const char *rel);  /* rel if absolute */
 char *path_stem(const char *path);                  /* "dir/mnist.cnn" → "mnist" */
 bool ends_with(const char *s, const char *suffix);
+/* Renames tmps[i] to paths[i] for i < n, all or nothing: when one rename
+ * fails, the outputs already renamed are removed (errno is kept) and its index
+ * is returned; -1 when all were renamed. */
+int rename_all(const char *const *tmps, const char *const *paths, int n);
 /* The candidate closest to `word` by edit distance, or NULL if none is close. */
 const char *closest_word(const char *word, const char *const *candidates, int n);
 

@@ -202,10 +202,13 @@ static int write_outputs(const Ir *ir, Options *o) {
         failed |= ferror(files[i]) != 0;
         failed |= fclose(files[i]) != 0;   /* always closed, even after an error */
     }
-    for (int i = 0; i < n && opened && !failed; i++)
-        failed = rename(tmps[i], paths[i]) != 0;
     if (opened && failed)
         error_plain("cannot write '%s': %s", paths[0], strerror(errno));
+    int bad = opened && !failed ? rename_all((const char *const *)tmps, paths, n) : -1;
+    if (bad >= 0) {
+        error_plain("cannot write '%s': %s", paths[bad], strerror(errno));
+        failed = true;
+    }
     if (!opened || failed) {
         for (int i = 0; i < n; i++)
             if (tmps[i])

@@ -129,6 +129,19 @@ bool ends_with(const char *s, const char *suffix) {
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
+int rename_all(const char *const *tmps, const char *const *paths, int n) {
+    for (int i = 0; i < n; i++) {
+        if (rename(tmps[i], paths[i]) == 0)
+            continue;
+        int saved = errno;
+        for (int k = 0; k < i; k++)
+            remove(paths[k]);
+        errno = saved;
+        return i;
+    }
+    return -1;
+}
+
 static int edit_distance(const char *a, const char *b) {
     size_t n = strlen(a), m = strlen(b);
     if (n > 63 || m > 63)

@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cnnc.h"
 
@@ -88,6 +90,39 @@ Test(util, paths) {
     cr_assert_str_eq(path_join("a", "/abs/w.npy"), "/abs/w.npy");
     cr_assert_str_eq(path_stem("dir/mnist.v2.cnn"), "mnist.v2");
     cr_assert_str_eq(path_stem("lenet"), "lenet");
+}
+
+static void touch(const char *path) {
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "cannot write %s", path);
+    fclose(f);
+}
+
+/* `cnnc m.cnn -o W` with a directory named W.h: the .c must not be left
+ * behind once the .h cannot be put in place. */
+Test(util, rename_all_is_all_or_nothing) {
+    char dir[] = "/tmp/cnnc_util_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    cr_assert_eq(chdir(dir), 0);
+    touch("W.tmp1");
+    touch("W.h.tmp1");
+    cr_assert_eq(mkdir("W.h", 0700), 0);
+    const char *tmps[] = {"W.tmp1", "W.h.tmp1"}, *paths[] = {"W", "W.h"};
+    cr_assert_eq(rename_all(tmps, paths, 2), 1);
+    cr_assert_neq(access("W", F_OK), 0, "the renamed .c was left behind");
+    cr_assert_eq(access("W.h.tmp1", F_OK), 0, "the temporary that failed is the caller's to remove");
+    remove("W.h.tmp1");
+    rmdir("W.h");
+    touch("X.tmp1");
+    touch("X.h.tmp1");
+    const char *tmps2[] = {"X.tmp1", "X.h.tmp1"}, *paths2[] = {"X", "X.h"};
+    cr_assert_eq(rename_all(tmps2, paths2, 2), -1);
+    cr_assert_eq(access("X", F_OK), 0);
+    cr_assert_eq(access("X.h", F_OK), 0);
+    remove("X");
+    remove("X.h");
+    cr_assert_eq(chdir("/"), 0);
+    cr_assert_eq(rmdir(dir), 0);
 }
 
 Test(util, vec_grows_and_keeps_items) {
