@@ -674,3 +674,40 @@ void layer_affine(const Layer *l, int channel, double *scale, double *shift) {
         *shift = tensor_at(&t[T_BETA], channel, 0) - tensor_at(&t[T_MEAN], channel, 0) * *scale;
     }
 }
+
+/* ------------------------------------------------------- compiled weights */
+
+static bool array_finite(const IrArray *a) {
+    for (long long i = 0; a->data && i < a->count; i++)
+        if (!isfinite(a->data[i]))
+            return false;
+    return true;
+}
+
+/* The affine layers folded into OP, quoted: "'bn'", "'bn', 'n'"; "" if none. */
+static const char *folded_names(const IrOp *op) {
+    const char *names = "";
+    for (int i = 0; i < op->nfused; i++) {
+        LayerKind k = op->fused[i]->kind;
+        if (k == LAYER_RESCALE || k == LAYER_NORMALIZE || k == LAYER_BATCHNORM)
+            names = arena_printf("%s%s'%s'", names, names[0] ? ", " : "", op->fused[i]->name);
+    }
+    return names;
+}
+
+void check_compiled_weights(const Ir *ir) {
+    for (int i = 0; i < ir->nops; i++) {
+        const IrOp *op = &ir->ops[i];
+        bool finite = true;
+        for (int k = 0; k < op->narrays && finite; k++)
+            finite = array_finite(&op->arrays[k]);
+        if (finite || !op->layer)
+            continue;
+        const char *folded = folded_names(op);
+        if (folded[0])
+            error_at(op->layer->loc, "layer '%s': folding %s into its weights gives values beyond the float32 range",
+                     op->layer->name, folded);
+        else
+            error_at(op->layer->loc, "layer '%s': its compiled weights are beyond the float32 range", op->layer->name);
+    }
+}

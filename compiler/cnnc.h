@@ -573,6 +573,9 @@ void emit_zero_border(Emitter *e, const char *buf, Shape interior, Frame f);
 /* plan.c: assigns workspace offsets by liveness (first fit by offset). */
 void plan_memory(Ir *ir);
 long long ir_workspace_bytes(const Ir *ir);
+/* check.c: after lowering, every constant the kernels hold must be a finite
+ * float (folding can overflow finite weights); errors at the layer. */
+void check_compiled_weights(const Ir *ir);
 /* emit_c.c: writes OUT.c and OUT.h. */
 void emit_c(const Ir *ir, const EmitOptions *opts, FILE *c_out, FILE *h_out);
 

@@ -246,6 +246,7 @@ static int compile(Options *o) {
         return run_model(m, o->input_path, o->output_path);
     Ir *ir = lower_model(m, &o->emit);
     plan_memory(ir);
+    check_compiled_weights(ir);
     if (diag_error_count())
         return 1;
     if (o->summary) {
