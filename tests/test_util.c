@@ -66,6 +66,18 @@ Test(diag, last_line_without_newline) {
                                      "              ^~~\n");
 }
 
+/* A NUL byte is reported by the lexer as a bad byte; lines after it must
+ * still be found and printed (the text is not a C string). */
+Test(diag, source_line_after_a_nul_byte) {
+    static const char text[] = "input 4\nrelu\0\nfoo\n";
+    const SrcFile f = {.path = "m.cnn", .text = text, .len = sizeof text - 1};
+    start_capture();
+    error_at((Loc){&f, 3, 1, 3}, "unknown layer 'foo'");
+    cr_assert_str_eq(stop_capture(), "m.cnn:3:1: error: unknown layer 'foo'\n"
+                                     "foo\n"
+                                     "^~~\n");
+}
+
 Test(diag, plain_error_has_no_location) {
     start_capture();
     error_plain("cannot read '%s': %s", "x.cnn", "No such file or directory");
