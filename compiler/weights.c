@@ -296,16 +296,19 @@ static void note_bundle_user(const Layer *l, const Found *f) {
         note_at(l->loc, "needed by layer '%s' here", l->name);
 }
 
-static void report_mismatch(const Layer *l, const Found *f, const Expect *e) {
+/* BROADCAST: one value for all channels would also do. */
+static void report_mismatch(const Layer *l, const Found *f, const Expect *e, bool broadcast) {
     const char *layout = e->ndims == 1 ? "" : arena_printf(" (%s layout %s)", f->torch ? "torch" : "keras", e->layout);
+    const char *values = f->t.count == 1 ? "value" : "values";
+    const char *or_one = broadcast ? " (or 1 for all)" : "";
     if (f->by_count && e->ndims == 1)
-        error_at(f->loc, "%s has %lld values; expected %lld", f->what, f->t.count, expect_count(e));
+        error_at(f->loc, "%s has %lld %s; expected %lld%s", f->what, f->t.count, values, expect_count(e), or_one);
     else if (f->by_count)
-        error_at(f->loc, "%s has %lld values; expected %lld, a %s tensor%s", f->what, f->t.count,
+        error_at(f->loc, "%s has %lld %s; expected %lld, a %s tensor%s", f->what, f->t.count, values,
                  expect_count(e), dims_str(e->dims, e->ndims), layout);
     else
-        error_at(f->loc, "%s has shape %s; expected %s%s", f->what, dims_str(f->t.dims, f->t.ndims),
-                 dims_str(e->dims, e->ndims), layout);
+        error_at(f->loc, "%s has shape %s; expected %s%s%s", f->what, dims_str(f->t.dims, f->t.ndims),
+                 dims_str(e->dims, e->ndims), layout, or_one);
     note_bundle_user(l, f);
 }
 
@@ -387,7 +390,7 @@ static void resolve_one(Layer *l, const Use *u, const TensorSources *src, const 
         return;
     Expect e = expect_for(l, u->role, f.torch, f.t.count);
     if (!shape_matches(&f, &e, broadcasts(l, u->role))) {
-        report_mismatch(l, &f, &e);
+        report_mismatch(l, &f, &e, broadcasts(l, u->role));
         return;
     }
     check_values(l, &f, u->role);

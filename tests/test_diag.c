@@ -771,3 +771,19 @@ Test(diag, batchnorm_variance_not_positive) {
                 "                           ^~~~~~~~\n",
                 1);
 }
+
+/* Counts read as English, and a tensor that may be one number for every
+ * channel says so. */
+Test(diag, value_counts_and_broadcast_alternative) {
+    expect_diag(false,
+                "input 2x2x3\n"
+                "batchnorm mean=[1] var=[1 1 1]\n"
+                "rescale scale=[1 2]\n",
+                "m.cnn:2:16: error: 'mean' of layer 'batchnorm_1' has 1 value; expected 3\n"
+                "batchnorm mean=[1] var=[1 1 1]\n"
+                "               ^~~\n"
+                "m.cnn:3:15: error: 'scale' of layer 'rescale_1' has 2 values; expected 3 (or 1 for all)\n"
+                "rescale scale=[1 2]\n"
+                "              ^~~~~\n",
+                2);
+}
