@@ -58,6 +58,8 @@ bool ends_with(const char *s, const char *suffix);
  * fails, the outputs already renamed are removed (errno is kept) and its index
  * is returned; -1 when all were renamed. */
 int rename_all(const char *const *tmps, const char *const *paths, int n);
+/* Whether two paths name one existing file (same device and inode). */
+bool same_file(const char *a, const char *b);
 /* The candidate closest to `word` by edit distance, or NULL if none is close. */
 const char *closest_word(const char *word, const char *const *candidates, int n);
 

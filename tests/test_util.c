@@ -137,6 +137,23 @@ Test(util, rename_all_is_all_or_nothing) {
     cr_assert_eq(rmdir(dir), 0);
 }
 
+/* `cnnc m.cnn -o m.cnn` must not overwrite the model with C. */
+Test(util, same_file_sees_through_paths) {
+    char dir[] = "/tmp/cnnc_util_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    cr_assert_eq(chdir(dir), 0);
+    touch("m.cnn");
+    cr_assert(same_file("m.cnn", "./m.cnn"));
+    cr_assert(same_file("m.cnn", arena_printf("%s/m.cnn", dir)));
+    cr_assert(!same_file("m.cnn", "m.c"), "a file that does not exist is no other file");
+    touch("m.c");
+    cr_assert(!same_file("m.cnn", "m.c"));
+    remove("m.cnn");
+    remove("m.c");
+    cr_assert_eq(chdir("/"), 0);
+    cr_assert_eq(rmdir(dir), 0);
+}
+
 Test(util, vec_grows_and_keeps_items) {
     VEC(int) v = {0};
     for (int i = 0; i < 1000; i++)
