@@ -492,6 +492,21 @@ static void check_model(Checker *c, const Stmt *s) {
     no_bare_values(s, 1);
 }
 
+/* N or HxWxC with every size >= 1 and one above MAX_SIZE. */
+static bool size_too_large(const Value *v) {
+    if (v->kind == VAL_NUMBER)
+        return v->is_int && v->num > MAX_SIZE;
+    if (v->kind != VAL_SHAPE || v->ndims != 3)
+        return false;
+    bool over = false;
+    for (int i = 0; i < 3; i++) {
+        if (v->dims[i] < 1)
+            return false;
+        over |= v->dims[i] > MAX_SIZE;
+    }
+    return over;
+}
+
 static bool read_input_shape(Checker *c, const Value *v) {
     if (v->kind == VAL_SHAPE && v->ndims == 3 && dims_in_range(v, 1)) {
         if ((double)v->dims[0] * v->dims[1] * v->dims[2] <= INT_MAX) {
@@ -507,6 +522,8 @@ static bool read_input_shape(Checker *c, const Value *v) {
     }
     if (v->kind == VAL_SHAPE && v->ndims == 2 && dims_in_range(v, 1))
         error_at(v->loc, "'input' takes HxWxC or N, not '%s'; did you mean '%sx1'?", val_text(v), val_text(v));
+    else if (size_too_large(v))
+        error_at(v->loc, "input %s is too large (each size at most %d)", val_text(v), MAX_SIZE);
     else
         error_at(v->loc, "'input' takes HxWxC or N with positive sizes, not '%s'", val_text(v));
     return false;

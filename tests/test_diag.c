@@ -787,3 +787,21 @@ Test(diag, value_counts_and_broadcast_alternative) {
                 "              ^~~~~\n",
                 2);
 }
+
+/* A size above the limit is "too large", not "not positive". */
+Test(diag, input_size_too_large) {
+    expect_diag(false,
+                "input 16777217\n"
+                "relu\n",
+                "m.cnn:1:7: error: input 16777217 is too large (each size at most 16777216)\n"
+                "input 16777217\n"
+                "      ^~~~~~~~\n",
+                1);
+    expect_diag(false,
+                "input 4x16777217x1\n"
+                "relu\n",
+                "m.cnn:1:7: error: input 4x16777217x1 is too large (each size at most 16777216)\n"
+                "input 4x16777217x1\n"
+                "      ^~~~~~~~~~~~\n",
+                1);
+}
