@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 typedef struct Block {
@@ -173,6 +174,9 @@ static int edit_distance(const char *a, const char *b) {
 }
 
 const char *closest_word(const char *word, const char *const *candidates, int n) {
+    for (int i = 0; i < n; i++)   /* ReLU → relu: a difference of case only */
+        if (!strcasecmp(word, candidates[i]))
+            return candidates[i];
     const char *best = NULL;
     int best_d = 1 << 20;
     for (int i = 0; i < n; i++) {

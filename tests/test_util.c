@@ -93,6 +93,15 @@ Test(util, closest_word_suggests_only_near_misses) {
     cr_assert_null(closest_word("units", attrs, 4));
 }
 
+/* Keras spells layers ReLU, Conv2D, ...: the lower-case keyword is the
+ * suggestion however many letters differ in case only. */
+Test(util, closest_word_ignores_case_first) {
+    static const char *const heads[] = {"relu", "relu6", "conv2d", "dense", "linear"};
+    cr_assert_str_eq(closest_word("ReLU", heads, 5), "relu");
+    cr_assert_str_eq(closest_word("RELU6", heads, 5), "relu6");
+    cr_assert_str_eq(closest_word("Conv2D", heads, 5), "conv2d");
+}
+
 Test(util, paths) {
     cr_assert_str_eq(path_dirname("a/b/m.cnn"), "a/b");
     cr_assert_str_eq(path_dirname("m.cnn"), ".");
