@@ -350,6 +350,24 @@ Test(weights_io, safetensors_strict_json) {
                            "bad JSON header: control character in string at byte 26");
 }
 
+/* Newer safetensors dtypes load (an unused tensor must not spoil the bundle,
+ * SPEC 1.2) and are refused only when a layer asks for them. */
+Test(weights_io, safetensors_newer_dtypes_are_known_but_refused) {
+    static const char json[] = "{\"z\": {\"dtype\": \"C64\", \"shape\": [1], \"data_offsets\": [0, 8]}, "
+                               "\"e\": {\"dtype\": \"F8_E8M0\", \"shape\": [2], \"data_offsets\": [8, 10]}}";
+    unsigned char buf[8 + sizeof json + 16] = {0};
+    size_t n = sizeof json - 1;
+    buf[0] = (unsigned char)n;
+    memcpy(buf + 8, json, n);
+    Bundle b;
+    cr_assert(safetensors_parse(buf, 8 + n + 10, &b, err, sizeof err), "%s", err);
+    cr_assert_eq(bundle_find(&b, "z")->dtype, DT_OTHER);
+    cr_assert_eq(bundle_find(&b, "e")->dtype, DT_OTHER);
+    Tensor t;
+    cr_assert_not(raw_to_tensor(bundle_find(&b, "z"), &t, err, sizeof err));
+    cr_assert_str_eq(err, "unsupported dtype C64 (expected float16, bfloat16, float32 or float64)");
+}
+
 Test(weights_io, safetensors_empty_header_and_metadata_only) {
     unsigned char buf[] = "\x02\0\0\0\0\0\0\0{}";
     Bundle b;
