@@ -492,6 +492,21 @@ static void check_model(Checker *c, const Stmt *s) {
     no_bare_values(s, 1);
 }
 
+/* N or HxWxC with every size >= 1 and one above MAX_SIZE. */
+static bool size_too_large(const Value *v) {
+    if (v->kind == VAL_NUMBER)
+        return v->is_int && v->num > MAX_SIZE;
+    if (v->kind != VAL_SHAPE || v->ndims != 3)
+        return false;
+    bool over = false;
+    for (int i = 0; i < 3; i++) {
+        if (v->dims[i] < 1)
+            return false;
+        over |= v->dims[i] > MAX_SIZE;
+    }
+    return over;
+}
+
 static bool read_input_shape(Checker *c, const Value *v) {
     if (v->kind == VAL_SHAPE && v->ndims == 3 && dims_in_range(v, 1)) {
         if ((double)v->dims[0] * v->dims[1] * v->dims[2] <= INT_MAX) {
@@ -507,6 +522,8 @@ static bool read_input_shape(Checker *c, const Value *v) {
     }
     if (v->kind == VAL_SHAPE && v->ndims == 2 && dims_in_range(v, 1))
         error_at(v->loc, "'input' takes HxWxC or N, not '%s'; did you mean '%sx1'?", val_text(v), val_text(v));
+    else if (size_too_large(v))
+        error_at(v->loc, "input %s is too large (each size at most %d)", val_text(v), MAX_SIZE);
     else
         error_at(v->loc, "'input' takes HxWxC or N with positive sizes, not '%s'", val_text(v));
     return false;
@@ -672,5 +689,42 @@ void layer_affine(const Layer *l, int channel, double *scale, double *shift) {
         double var = tensor_at(&t[T_VAR], channel, 1);
         *scale = tensor_at(&t[T_GAMMA], channel, 1) / sqrt(var + l->epsilon);
         *shift = tensor_at(&t[T_BETA], channel, 0) - tensor_at(&t[T_MEAN], channel, 0) * *scale;
+    }
+}
+
+/* ------------------------------------------------------- compiled weights */
+
+static bool array_finite(const IrArray *a) {
+    for (long long i = 0; a->data && i < a->count; i++)
+        if (!isfinite(a->data[i]))
+            return false;
+    return true;
+}
+
+/* The affine layers folded into OP, quoted: "'bn'", "'bn', 'n'"; "" if none. */
+static const char *folded_names(const IrOp *op) {
+    const char *names = "";
+    for (int i = 0; i < op->nfused; i++) {
+        LayerKind k = op->fused[i]->kind;
+        if (k == LAYER_RESCALE || k == LAYER_NORMALIZE || k == LAYER_BATCHNORM)
+            names = arena_printf("%s%s'%s'", names, names[0] ? ", " : "", op->fused[i]->name);
+    }
+    return names;
+}
+
+void check_compiled_weights(const Ir *ir) {
+    for (int i = 0; i < ir->nops; i++) {
+        const IrOp *op = &ir->ops[i];
+        bool finite = true;
+        for (int k = 0; k < op->narrays && finite; k++)
+            finite = array_finite(&op->arrays[k]);
+        if (finite || !op->layer)
+            continue;
+        const char *folded = folded_names(op);
+        if (folded[0])
+            error_at(op->layer->loc, "layer '%s': folding %s into its weights gives values beyond the float32 range",
+                     op->layer->name, folded);
+        else
+            error_at(op->layer->loc, "layer '%s': its compiled weights are beyond the float32 range", op->layer->name);
     }
 }

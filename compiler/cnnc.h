@@ -54,6 +54,12 @@ char *path_dirname(const char *path);               /* "a/b.cnn" → "a", "b" �
 char *path_join(const char *dir, const char *rel);  /* rel if absolute */
 char *path_stem(const char *path);                  /* "dir/mnist.cnn" → "mnist" */
 bool ends_with(const char *s, const char *suffix);
+/* Renames tmps[i] to paths[i] for i < n, all or nothing: when one rename
+ * fails, the outputs already renamed are removed (errno is kept) and its index
+ * is returned; -1 when all were renamed. */
+int rename_all(const char *const *tmps, const char *const *paths, int n);
+/* Whether two paths name one existing file (same device and inode). */
+bool same_file(const char *a, const char *b);
 /* The candidate closest to `word` by edit distance, or NULL if none is close. */
 const char *closest_word(const char *word, const char *const *candidates, int n);
 
@@ -569,6 +575,9 @@ void emit_zero_border(Emitter *e, const char *buf, Shape interior, Frame f);
 /* plan.c: assigns workspace offsets by liveness (first fit by offset). */
 void plan_memory(Ir *ir);
 long long ir_workspace_bytes(const Ir *ir);
+/* check.c: after lowering, every constant the kernels hold must be a finite
+ * float (folding can overflow finite weights); errors at the layer. */
+void check_compiled_weights(const Ir *ir);
 /* emit_c.c: writes OUT.c and OUT.h. */
 void emit_c(const Ir *ir, const EmitOptions *opts, FILE *c_out, FILE *h_out);
 

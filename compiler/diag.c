@@ -20,14 +20,22 @@ void diag_reset(void) { error_count = 0; }
 
 static FILE *stream(void) { return diag_out ? diag_out : stderr; }
 
+/* The text is scanned by its length, not as a C string: a NUL byte in it
+ * (reported by the lexer) must not hide the lines after it. */
 static const char *line_start(const SrcFile *f, int line) {
-    const char *p = f->text;
+    const char *p = f->text, *end = f->text + f->len;
     for (int l = 1; l < line && p; l++) {
-        p = strchr(p, '\n');
+        p = memchr(p, '\n', (size_t)(end - p));
         if (p)
             p++;
     }
     return p;
+}
+
+/* Bytes from START to the end of its line (without the newline). */
+static size_t line_length(const SrcFile *f, const char *start) {
+    const char *nl = memchr(start, '\n', (size_t)(f->text + f->len - start));
+    return nl ? (size_t)(nl - start) : (size_t)(f->text + f->len - start);
 }
 
 static bool is_continuation_byte(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
@@ -39,11 +47,12 @@ static void print_source_line(Loc loc) {
     const char *start = line_start(loc.file, loc.line);
     if (!start)
         return;
-    size_t n = strcspn(start, "\n");
+    size_t n = line_length(loc.file, start);
     if (n && start[n - 1] == '\r')
         n--;
     FILE *out = stream();
-    fprintf(out, "%.*s\n", (int)n, start);
+    fwrite(start, 1, n, out);
+    fputc('\n', out);
     int col = 1;
     const char *p = start;
     for (; p < start + n && col < loc.col; p++) {

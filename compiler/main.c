@@ -163,6 +163,12 @@ static void output_paths(const Options *o, const char **c_path, const char **h_p
     }
 }
 
+/* Like a C compiler given `-o` its own input: the model is not replaced. */
+static void refuse_to_overwrite_model(const Options *o, const char *out_path) {
+    if (out_path && same_file(out_path, o->model_path))
+        usage_error("output '%s' is the model file itself", out_path);
+}
+
 static FILE *open_temp(const char *final_path, char **tmp_path) {
     *tmp_path = arena_printf("%s.tmp%ld", final_path, (long)getpid());
     FILE *f = fopen(*tmp_path, "wb");
@@ -187,6 +193,8 @@ static int write_outputs(const Ir *ir, Options *o) {
     int n = 2;
     if (o->weights_c)
         paths[n++] = weights_path(paths[0]);
+    for (int i = 0; i < n; i++)
+        refuse_to_overwrite_model(o, paths[i]);
     const char *slash = strrchr(paths[1], '/');
     o->emit.header_name = slash ? slash + 1 : paths[1];
     bool opened = true, failed = false;
@@ -202,10 +210,13 @@ static int write_outputs(const Ir *ir, Options *o) {
         failed |= ferror(files[i]) != 0;
         failed |= fclose(files[i]) != 0;   /* always closed, even after an error */
     }
-    for (int i = 0; i < n && opened && !failed; i++)
-        failed = rename(tmps[i], paths[i]) != 0;
     if (opened && failed)
         error_plain("cannot write '%s': %s", paths[0], strerror(errno));
+    int bad = opened && !failed ? rename_all((const char *const *)tmps, paths, n) : -1;
+    if (bad >= 0) {
+        error_plain("cannot write '%s': %s", paths[bad], strerror(errno));
+        failed = true;
+    }
     if (!opened || failed) {
         for (int i = 0; i < n; i++)
             if (tmps[i])
@@ -239,10 +250,13 @@ static int compile(Options *o) {
         dump_shapes(m, stdout);
         return 0;
     }
-    if (o->run)
+    if (o->run) {
+        refuse_to_overwrite_model(o, o->output_path);
         return run_model(m, o->input_path, o->output_path);
+    }
     Ir *ir = lower_model(m, &o->emit);
     plan_memory(ir);
+    check_compiled_weights(ir);
     if (diag_error_count())
         return 1;
     if (o->summary) {

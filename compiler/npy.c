@@ -23,6 +23,21 @@
 
 /* ---------------------------------------------------------------- dtypes */
 
+/* The item size a descr's number gives: bytes, but characters of 4 bytes
+ * for 'U' (UCS-4 strings); strings and void items may be long, numbers at
+ * most 64 bytes.  A datetime ('M', 'm') may end in a unit ("<M8[ns]").
+ * 0 if malformed. */
+static int descr_itemsize(char kind, const char *digits) {
+    char *end;
+    errno = 0;
+    long size = strtol(digits, &end, 10);
+    bool unit = strchr("Mm", kind) && *end == '[' && end[strlen(end) - 1] == ']';
+    long limit = strchr("SUV", kind) ? 1L << 20 : 64;
+    if ((*end && !unit) || errno || size <= 0 || size > limit || digits[0] < '1' || digits[0] > '9')
+        return 0;
+    return (int)(kind == 'U' ? size * 4 : size);
+}
+
 /* Classifies a NumPy descr such as "<f4", "|b1", ">i8".  Sets *itemsize;
  * false if the descr is not a simple scalar type. */
 static bool descr_classify(const char *descr, RawTensor *out, int *itemsize) {
@@ -30,13 +45,11 @@ static bool descr_classify(const char *descr, RawTensor *out, int *itemsize) {
     if (!strchr("<>|=", order) || !descr[1] || !descr[2])
         return false;
     char kind = descr[1];
-    char *end;
-    errno = 0;
-    long size = strtol(descr + 2, &end, 10);
-    if (*end || errno || size <= 0 || size > 64 || descr[2] < '1' || descr[2] > '9')
+    int size = descr_itemsize(kind, descr + 2);
+    if (!size)
         return false;
     out->big_endian = order == '>';
-    *itemsize = (int)size;
+    *itemsize = size;
     if (kind == 'f' && size == 2)
         out->dtype = DT_F16;
     else if (kind == 'f' && size == 4)

@@ -63,7 +63,16 @@ static float *read_npy_input(const Model *m, const char *path) {
     char err[300];
     RawTensor raw;
     Tensor t;
-    if (!npy_parse(buf, len, &raw, err, sizeof err) || !raw_to_tensor(&raw, &t, err, sizeof err)) {
+    if (!npy_parse(buf, len, &raw, err, sizeof err)) {
+        error_plain("input '%s': %s", path, err);
+        return NULL;
+    }
+    if (raw.dtype == DT_INT || raw.dtype == DT_BOOL) {
+        error_plain("input '%s' has dtype %s; the input must be float (float16, bfloat16, float32 or float64)", path,
+                    raw.dtype_name);
+        return NULL;
+    }
+    if (!raw_to_tensor(&raw, &t, err, sizeof err)) {
         error_plain("input '%s': %s", path, err);
         return NULL;
     }
@@ -115,7 +124,7 @@ static bool is_image_path(const char *path) {
 }
 
 static float *read_input(const Model *m, const char *path) {
-    if (ends_with(path, ".npy"))
+    if (ends_with(path, ".npy") || ends_with(path, ".NPY"))
         return read_npy_input(m, path);
     if (is_image_path(path))
         return read_image_input(m, path);

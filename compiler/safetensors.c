@@ -296,6 +296,7 @@ static const DTypeName dtype_names[] = {
     {"I8", DT_INT, 1}, {"I16", DT_INT, 2}, {"I32", DT_INT, 4}, {"I64", DT_INT, 8},
     {"U8", DT_INT, 1}, {"U16", DT_INT, 2}, {"U32", DT_INT, 4}, {"U64", DT_INT, 8},
     {"BOOL", DT_BOOL, 1}, {"F8_E4M3", DT_OTHER, 1}, {"F8_E5M2", DT_OTHER, 1},
+    {"F8_E8M0", DT_OTHER, 1}, {"C64", DT_OTHER, 8},
 };
 
 static const DTypeName *dtype_lookup(const char *name) {

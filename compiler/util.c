@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 typedef struct Block {
     struct Block *next;
@@ -129,6 +131,24 @@ bool ends_with(const char *s, const char *suffix) {
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
+bool same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int rename_all(const char *const *tmps, const char *const *paths, int n) {
+    for (int i = 0; i < n; i++) {
+        if (rename(tmps[i], paths[i]) == 0)
+            continue;
+        int saved = errno;
+        for (int k = 0; k < i; k++)
+            remove(paths[k]);
+        errno = saved;
+        return i;
+    }
+    return -1;
+}
+
 static int edit_distance(const char *a, const char *b) {
     size_t n = strlen(a), m = strlen(b);
     if (n > 63 || m > 63)
@@ -154,6 +174,9 @@ static int edit_distance(const char *a, const char *b) {
 }
 
 const char *closest_word(const char *word, const char *const *candidates, int n) {
+    for (int i = 0; i < n; i++)   /* ReLU → relu: a difference of case only */
+        if (!strcasecmp(word, candidates[i]))
+            return candidates[i];
     const char *best = NULL;
     int best_d = 1 << 20;
     for (int i = 0; i < n; i++) {

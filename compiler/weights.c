@@ -18,6 +18,7 @@
  * consulted when it can be read (see size_only). */
 #include "cnnc.h"
 
+#include <math.h>
 #include <string.h>
 
 /* A tensor role as one layer kind uses it. */
@@ -46,6 +47,7 @@ typedef struct Found {
     const char *what;     /* for messages: "tensor 'c.weight' in \"w.npz\"" */
     Loc loc;              /* where to report a problem with it */
     bool from_bundle;
+    const Value *list;    /* the inline list or number it was read from */
 } Found;
 
 static int layer_uses(const Layer *l, Use *u) {
@@ -145,6 +147,7 @@ static void from_list(Found *f, const Value *v) {
     f->t.ndims = 1;
     f->t.dims[0] = n;
     f->by_count = true;
+    f->list = v;
 }
 
 static bool convert_raw(Found *f, const RawTensor *raw) {
@@ -286,18 +289,27 @@ static bool shape_matches(const Found *f, const Expect *e, bool broadcast) {
     return true;
 }
 
-static void report_mismatch(const Layer *l, const Found *f, const Expect *e) {
-    const char *layout = e->ndims == 1 ? "" : arena_printf(" (%s layout %s)", f->torch ? "torch" : "keras", e->layout);
-    if (f->by_count && e->ndims == 1)
-        error_at(f->loc, "%s has %lld values; expected %lld", f->what, f->t.count, expect_count(e));
-    else if (f->by_count)
-        error_at(f->loc, "%s has %lld values; expected %lld, a %s tensor%s", f->what, f->t.count,
-                 expect_count(e), dims_str(e->dims, e->ndims), layout);
-    else
-        error_at(f->loc, "%s has shape %s; expected %s%s", f->what, dims_str(f->t.dims, f->t.ndims),
-                 dims_str(e->dims, e->ndims), layout);
+/* A problem with a bundle tensor is reported at the bundle's path; this
+ * says which layer wanted it. */
+static void note_bundle_user(const Layer *l, const Found *f) {
     if (f->from_bundle)
         note_at(l->loc, "needed by layer '%s' here", l->name);
+}
+
+/* BROADCAST: one value for all channels would also do. */
+static void report_mismatch(const Layer *l, const Found *f, const Expect *e, bool broadcast) {
+    const char *layout = e->ndims == 1 ? "" : arena_printf(" (%s layout %s)", f->torch ? "torch" : "keras", e->layout);
+    const char *values = f->t.count == 1 ? "value" : "values";
+    const char *or_one = broadcast ? " (or 1 for all)" : "";
+    if (f->by_count && e->ndims == 1)
+        error_at(f->loc, "%s has %lld %s; expected %lld%s", f->what, f->t.count, values, expect_count(e), or_one);
+    else if (f->by_count)
+        error_at(f->loc, "%s has %lld %s; expected %lld, a %s tensor%s", f->what, f->t.count, values,
+                 expect_count(e), dims_str(e->dims, e->ndims), layout);
+    else
+        error_at(f->loc, "%s has shape %s; expected %s%s%s", f->what, dims_str(f->t.dims, f->t.ndims),
+                 dims_str(e->dims, e->ndims), layout, or_one);
+    note_bundle_user(l, f);
 }
 
 /* Torch order [a][b][c][d…] to canonical, with index arithmetic per case. */
@@ -333,14 +345,40 @@ static void set_canonical_dims(Tensor *t, TensorRole role, const Expect *keras) 
     }
 }
 
-static void check_values(const Found *f, TensorRole role) {
-    if (role != T_STD || !f->t.data)
+/* Values that cannot become C float constants: NaN or an infinity in a file,
+ * or an inline number beyond the float32 range.  Reports the first. */
+static bool check_finite(const Layer *l, const Found *f) {
+    for (long long i = 0; i < f->t.count; i++) {
+        if (isfinite(f->t.data[i]))
+            continue;
+        if (f->list)
+            error_at(f->loc, "%s has %g at index %lld, beyond the float32 range", f->what,
+                     f->list->kind == VAL_NUMBER ? f->list->num : f->list->items[i], i);
+        else
+            error_at(f->loc, "%s has %g at index %lld; weights must be finite float32 values", f->what,
+                     (double)f->t.data[i], i);
+        note_bundle_user(l, f);
+        return false;
+    }
+    return true;
+}
+
+/* Values the layer's formula rejects: a zero std (normalize divides by it),
+ * var + epsilon <= 0 (batchnorm divides by its square root). */
+static void check_values(const Layer *l, const Found *f, TensorRole role) {
+    if (!f->t.data || !check_finite(l, f))
         return;
-    for (long long i = 0; i < f->t.count; i++)
-        if (f->t.data[i] == 0) {
+    for (long long i = 0; i < f->t.count; i++) {
+        if (role == T_STD && f->t.data[i] == 0) {
             error_at(f->loc, "%s has a zero at index %lld; normalize divides by it", f->what, i);
             return;
         }
+        if (role == T_VAR && (double)f->t.data[i] + l->epsilon <= 0) {
+            error_at(f->loc, "%s has %g at index %lld; var + epsilon must be > 0", f->what, (double)f->t.data[i], i);
+            note_bundle_user(l, f);
+            return;
+        }
+    }
 }
 
 static void resolve_one(Layer *l, const Use *u, const TensorSources *src, const WeightsCtx *w) {
@@ -352,10 +390,10 @@ static void resolve_one(Layer *l, const Use *u, const TensorSources *src, const 
         return;
     Expect e = expect_for(l, u->role, f.torch, f.t.count);
     if (!shape_matches(&f, &e, broadcasts(l, u->role))) {
-        report_mismatch(l, &f, &e);
+        report_mismatch(l, &f, &e, broadcasts(l, u->role));
         return;
     }
-    check_values(&f, u->role);
+    check_values(l, &f, u->role);
     if (f.torch && e.repack != REPACK_NONE && f.t.data)   /* size_only has no data */
         repack(&f.t, &e);
     Expect keras = expect_for(l, u->role, false, f.t.count);

@@ -544,3 +544,32 @@ Test(summary, torch_layout_files_sized_not_read) {
     cr_assert_null(d->t[T_WEIGHT].data);
     cr_assert(strstr(diag_text, "warning: dense layer 'd' has torch-layout weights"), "%s", diag_text);
 }
+
+/* Finite weights whose folded product overflows float32 (a huge batchnorm
+ * scale, a normalize std near the smallest float) are reported at the layer,
+ * not left to the emitter's internal error. */
+Test(compiled, folded_weights_beyond_float32_are_errors) {
+    Model *m = check_named("t.cnn",
+                           "input 4\n"
+                           "d: dense units=1 weights=[1e38 1e38 1 1] bias=[0]\n"
+                           "bn: batchnorm mean=[0] var=[1e-20] epsilon=0\n"
+                           "relu\n"
+                           "n: normalize mean=[0] std=[1e-45]\n",
+                           true);
+    cr_assert_eq(diag_error_count(), 0, "%s", diag_text);
+    EmitOptions opts = {.target = target_by_name("scalar")};
+    Ir *ir = lower_model(m, &opts);
+    FILE *d = open_memstream(&diag_text, &diag_len);
+    diag_set_stream(d);
+    check_compiled_weights(ir);
+    fclose(d);
+    diag_set_stream(NULL);
+    cr_assert_str_eq(diag_text,
+                     "t.cnn:2:4: error: layer 'd': folding 'bn' into its weights gives values beyond the float32 range\n"
+                     "d: dense units=1 weights=[1e38 1e38 1 1] bias=[0]\n"
+                     "   ^~~~~\n"
+                     "t.cnn:5:4: error: layer 'n': its compiled weights are beyond the float32 range\n"
+                     "n: normalize mean=[0] std=[1e-45]\n"
+                     "   ^~~~~~~~~\n");
+    cr_assert_eq(diag_error_count(), 2);
+}

@@ -3,11 +3,13 @@
  *
  * Each test writes the model as m.cnn's text, checks it from a scratch
  * directory that holds the weight files the messages talk about (w.npy of
- * shape (3, 3, 2), ints.npy of int64, b.safetensors with fc1.weight (4, 3),
- * fc1.bias (3,) and fc.weights (4, 2)), and compares everything printed.
+ * shape (3, 3, 2), ints.npy of int64, nan.npy of [1, nan, 3, inf],
+ * b.safetensors with fc1.weight (4, 3), fc1.bias (3,) and fc.weights (4, 2)),
+ * and compares everything printed.
  * Tests that need files load weights (as a compile does); the others check
  * as --summary does, so missing weights are not reported there. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +35,18 @@ static void write_npy(const char *path, const char *descr, const char *shape, si
     write_file(path, buf, 128 + nbytes);
 }
 
+/* A .npy v1.0 file of float32 VALUES, shape (n,). */
+static void write_npy_values(const char *path, const float *values, int n) {
+    char shape[32];
+    snprintf(shape, sizeof shape, "(%d,)", n);
+    write_npy(path, "<f4", shape, (size_t)n * 4);
+    FILE *f = fopen(path, "r+b");
+    cr_assert(f);
+    fseek(f, 128, SEEK_SET);
+    fwrite(values, 4, (size_t)n, f);
+    fclose(f);
+}
+
 static void write_bundle(const char *path) {
     static const char header[] =
         "{\"fc1.weight\":{\"dtype\":\"F32\",\"shape\":[4,3],\"data_offsets\":[0,48]},"
@@ -54,6 +68,7 @@ static void enter_scratch_dir(void) {
     write_npy("w.npy", "<f4", "(3, 3, 2)", 18 * 4);
     write_npy("ints.npy", "<i8", "(4,)", 4 * 8);
     write_bundle("b.safetensors");
+    write_npy_values("nan.npy", (const float[]){1, NAN, 3, INFINITY}, 4);
 }
 
 static void leave_scratch_dir(void) {
@@ -62,6 +77,7 @@ static void leave_scratch_dir(void) {
     remove("w.npy");
     remove("ints.npy");
     remove("b.safetensors");
+    remove("nan.npy");
     cr_assert_eq(chdir("/"), 0);
     rmdir(dir);
 }
@@ -725,4 +741,67 @@ Test(diag, forgotten_bracket_reported_at_the_list) {
                 "dense units=2 actvation=relu\n"
                 "              ^~~~~~~~~\n",
                 2);
+}
+
+/* SPEC 1.4: values are float32.  A NaN or an infinity in a file, or an inline
+ * number beyond float32, is an error (it cannot be a C constant), not an
+ * internal error in the emitter. */
+Test(diag, non_finite_weights) {
+    expect_diag(true,
+                "input 4\n"
+                "rescale scale=\"nan.npy\"\n"
+                "rescale scale=[1 2 1e39 4]\n",
+                "m.cnn:2:15: error: 'scale' of layer 'rescale_1' (\"nan.npy\") has nan at index 1; weights must be finite float32 values\n"
+                "rescale scale=\"nan.npy\"\n"
+                "              ^~~~~~~~~\n"
+                "m.cnn:3:15: error: 'scale' of layer 'rescale_2' has 1e+39 at index 2, beyond the float32 range\n"
+                "rescale scale=[1 2 1e39 4]\n"
+                "              ^~~~~~~~~~~~\n",
+                2);
+}
+
+/* y = gamma*(x-mean)/sqrt(var+epsilon) + beta has no finite value when
+ * var + epsilon <= 0. */
+Test(diag, batchnorm_variance_not_positive) {
+    expect_diag(true,
+                "input 3\n"
+                "batchnorm mean=[0 0 0] var=[1 -1 0] epsilon=0\n",
+                "m.cnn:2:28: error: 'var' of layer 'batchnorm_1' has -1 at index 1; var + epsilon must be > 0\n"
+                "batchnorm mean=[0 0 0] var=[1 -1 0] epsilon=0\n"
+                "                           ^~~~~~~~\n",
+                1);
+}
+
+/* Counts read as English, and a tensor that may be one number for every
+ * channel says so. */
+Test(diag, value_counts_and_broadcast_alternative) {
+    expect_diag(false,
+                "input 2x2x3\n"
+                "batchnorm mean=[1] var=[1 1 1]\n"
+                "rescale scale=[1 2]\n",
+                "m.cnn:2:16: error: 'mean' of layer 'batchnorm_1' has 1 value; expected 3\n"
+                "batchnorm mean=[1] var=[1 1 1]\n"
+                "               ^~~\n"
+                "m.cnn:3:15: error: 'scale' of layer 'rescale_1' has 2 values; expected 3 (or 1 for all)\n"
+                "rescale scale=[1 2]\n"
+                "              ^~~~~\n",
+                2);
+}
+
+/* A size above the limit is "too large", not "not positive". */
+Test(diag, input_size_too_large) {
+    expect_diag(false,
+                "input 16777217\n"
+                "relu\n",
+                "m.cnn:1:7: error: input 16777217 is too large (each size at most 16777216)\n"
+                "input 16777217\n"
+                "      ^~~~~~~~\n",
+                1);
+    expect_diag(false,
+                "input 4x16777217x1\n"
+                "relu\n",
+                "m.cnn:1:7: error: input 4x16777217x1 is too large (each size at most 16777216)\n"
+                "input 4x16777217x1\n"
+                "      ^~~~~~~~~~~~\n",
+                1);
 }

@@ -603,6 +603,44 @@ Test(run, wrong_inputs_are_errors, .init = cr_redirect_stdout) {
     remove(a);
 }
 
+/* A .npy v1.0 of N int32 zeros, shape (N,). */
+static void write_int_npy(const char *path, int n) {
+    char header[128] = "\x93NUMPY\x01";
+    int len = snprintf(header + 10, 118, "{'descr': '<i4', 'fortran_order': False, 'shape': (%d,), }", n);
+    memset(header + 10 + len, ' ', (size_t)(117 - len));
+    header[127] = '\n';
+    header[8] = 118;
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    fwrite(header, 1, 128, f);
+    for (int i = 0; i < n * 4; i++)
+        fputc(0, f);
+    fclose(f);
+}
+
+/* `.NPY` is a .npy, as `.PNG` is a .png; an integer .npy input is an error
+ * that talks about the input, not about weights. */
+Test(run, npy_input_extension_case_and_integer_dtype, .init = cr_redirect_stdout) {
+    diag_reset();
+    char *text;
+    size_t len;
+    FILE *sink = open_memstream(&text, &len);
+    diag_set_stream(sink);
+    const char *upper = temp_path("UP.NPY"), *ints = temp_path("ints.npy");
+    Model *m = tiny_model(shape_vector(6), false, LAYER_RELU);
+    cr_assert_eq(run_model(tiny_model(shape_image(2, 3, 1), false, LAYER_FLATTEN), "fixtures/images/gray.pgm", upper), 0);
+    cr_expect_eq(run_model(m, upper, NULL), 0);
+    write_int_npy(ints, 6);
+    cr_expect_eq(run_model(m, ints, NULL), 1);
+    fclose(sink);
+    diag_set_stream(NULL);
+    cr_expect_str_eq(text, arena_printf("cnnc: error: input '%s' has dtype <i4; the input must be float "
+                                        "(float16, bfloat16, float32 or float64)\n", ints));
+    free(text);
+    remove(upper);
+    remove(ints);
+}
+
 /* ------------------------------------------------ PyTorch fixtures, via .cnn */
 
 static float *load_floats(const char *path, long long *count) {

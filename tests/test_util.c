@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cnnc.h"
 
@@ -64,6 +66,18 @@ Test(diag, last_line_without_newline) {
                                      "              ^~~\n");
 }
 
+/* A NUL byte is reported by the lexer as a bad byte; lines after it must
+ * still be found and printed (the text is not a C string). */
+Test(diag, source_line_after_a_nul_byte) {
+    static const char text[] = "input 4\nrelu\0\nfoo\n";
+    const SrcFile f = {.path = "m.cnn", .text = text, .len = sizeof text - 1};
+    start_capture();
+    error_at((Loc){&f, 3, 1, 3}, "unknown layer 'foo'");
+    cr_assert_str_eq(stop_capture(), "m.cnn:3:1: error: unknown layer 'foo'\n"
+                                     "foo\n"
+                                     "^~~\n");
+}
+
 Test(diag, plain_error_has_no_location) {
     start_capture();
     error_plain("cannot read '%s': %s", "x.cnn", "No such file or directory");
@@ -79,6 +93,15 @@ Test(util, closest_word_suggests_only_near_misses) {
     cr_assert_null(closest_word("units", attrs, 4));
 }
 
+/* Keras spells layers ReLU, Conv2D, ...: the lower-case keyword is the
+ * suggestion however many letters differ in case only. */
+Test(util, closest_word_ignores_case_first) {
+    static const char *const heads[] = {"relu", "relu6", "conv2d", "dense", "linear"};
+    cr_assert_str_eq(closest_word("ReLU", heads, 5), "relu");
+    cr_assert_str_eq(closest_word("RELU6", heads, 5), "relu6");
+    cr_assert_str_eq(closest_word("Conv2D", heads, 5), "conv2d");
+}
+
 Test(util, paths) {
     cr_assert_str_eq(path_dirname("a/b/m.cnn"), "a/b");
     cr_assert_str_eq(path_dirname("m.cnn"), ".");
@@ -88,6 +111,56 @@ Test(util, paths) {
     cr_assert_str_eq(path_join("a", "/abs/w.npy"), "/abs/w.npy");
     cr_assert_str_eq(path_stem("dir/mnist.v2.cnn"), "mnist.v2");
     cr_assert_str_eq(path_stem("lenet"), "lenet");
+}
+
+static void touch(const char *path) {
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "cannot write %s", path);
+    fclose(f);
+}
+
+/* `cnnc m.cnn -o W` with a directory named W.h: the .c must not be left
+ * behind once the .h cannot be put in place. */
+Test(util, rename_all_is_all_or_nothing) {
+    char dir[] = "/tmp/cnnc_util_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    cr_assert_eq(chdir(dir), 0);
+    touch("W.tmp1");
+    touch("W.h.tmp1");
+    cr_assert_eq(mkdir("W.h", 0700), 0);
+    const char *tmps[] = {"W.tmp1", "W.h.tmp1"}, *paths[] = {"W", "W.h"};
+    cr_assert_eq(rename_all(tmps, paths, 2), 1);
+    cr_assert_neq(access("W", F_OK), 0, "the renamed .c was left behind");
+    cr_assert_eq(access("W.h.tmp1", F_OK), 0, "the temporary that failed is the caller's to remove");
+    remove("W.h.tmp1");
+    rmdir("W.h");
+    touch("X.tmp1");
+    touch("X.h.tmp1");
+    const char *tmps2[] = {"X.tmp1", "X.h.tmp1"}, *paths2[] = {"X", "X.h"};
+    cr_assert_eq(rename_all(tmps2, paths2, 2), -1);
+    cr_assert_eq(access("X", F_OK), 0);
+    cr_assert_eq(access("X.h", F_OK), 0);
+    remove("X");
+    remove("X.h");
+    cr_assert_eq(chdir("/"), 0);
+    cr_assert_eq(rmdir(dir), 0);
+}
+
+/* `cnnc m.cnn -o m.cnn` must not overwrite the model with C. */
+Test(util, same_file_sees_through_paths) {
+    char dir[] = "/tmp/cnnc_util_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    cr_assert_eq(chdir(dir), 0);
+    touch("m.cnn");
+    cr_assert(same_file("m.cnn", "./m.cnn"));
+    cr_assert(same_file("m.cnn", arena_printf("%s/m.cnn", dir)));
+    cr_assert(!same_file("m.cnn", "m.c"), "a file that does not exist is no other file");
+    touch("m.c");
+    cr_assert(!same_file("m.cnn", "m.c"));
+    remove("m.cnn");
+    remove("m.c");
+    cr_assert_eq(chdir("/"), 0);
+    cr_assert_eq(rmdir(dir), 0);
 }
 
 Test(util, vec_grows_and_keeps_items) {

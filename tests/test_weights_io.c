@@ -194,6 +194,38 @@ Test(weights_io, npy_hostile_headers) {
     assert_npy_header_error("{'descr': '<f4", "bad .npy header: unterminated or escaped string");
 }
 
+/* A version-1 file with the given header text and NDATA zero bytes. */
+static RawTensor npy_with_header(const char *header, size_t ndata) {
+    static char buf[1024];
+    size_t n = strlen(header);
+    cr_assert(10 + n + ndata <= sizeof buf);
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (char)n;
+    buf[9] = 0;
+    memcpy(buf + 10, header, n);
+    memset(buf + 10 + n, 0, ndata);
+    RawTensor raw;
+    cr_assert(npy_parse((const unsigned char *)buf, 10 + n + ndata, &raw, err, sizeof err), "%s: %s", header, err);
+    return raw;
+}
+
+/* np.savez(..., classes=np.array(['cat', 'dog'])) next to the weights: string
+ * and datetime members parse (a 'U' item is 4 bytes per character, a
+ * datetime descr has a unit), so the bundle loads and they are ignored. */
+Test(weights_io, npy_string_and_datetime_members_parse) {
+    RawTensor raw = npy_with_header("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }", 24);
+    cr_assert_eq(raw.dtype, DT_OTHER);
+    raw = npy_with_header("{'descr': '<U100', 'fortran_order': False, 'shape': (1,), }", 400);
+    cr_assert_eq(raw.dtype, DT_OTHER);
+    raw = npy_with_header("{'descr': '|S5', 'fortran_order': False, 'shape': (2,), }", 10);
+    cr_assert_eq(raw.dtype, DT_OTHER);
+    raw = npy_with_header("{'descr': '<M8[D]', 'fortran_order': False, 'shape': (1,), }", 8);
+    cr_assert_eq(raw.dtype, DT_OTHER);
+    Tensor t;
+    cr_assert_not(raw_to_tensor(&raw, &t, err, sizeof err));
+    cr_assert_str_eq(err, "unsupported dtype <M8[D] (expected float16, bfloat16, float32 or float64)");
+}
+
 Test(weights_io, raw_to_tensor_checks_size_against_shape) {
     static const unsigned char bytes[20] = {0};
     RawTensor raw = {.dtype = DT_F32, .dtype_name = "<f4", .ndims = 2, .dims = {2, 3}, .bytes = bytes, .nbytes = 20};
@@ -348,6 +380,24 @@ Test(weights_io, safetensors_strict_json) {
     assert_st_header_error("{} {}", "bad JSON header: text after the header object at byte 3");
     assert_st_header_error("{\"__metadata__\": {\"a\": \"x\ty\"}}",
                            "bad JSON header: control character in string at byte 26");
+}
+
+/* Newer safetensors dtypes load (an unused tensor must not spoil the bundle,
+ * SPEC 1.2) and are refused only when a layer asks for them. */
+Test(weights_io, safetensors_newer_dtypes_are_known_but_refused) {
+    static const char json[] = "{\"z\": {\"dtype\": \"C64\", \"shape\": [1], \"data_offsets\": [0, 8]}, "
+                               "\"e\": {\"dtype\": \"F8_E8M0\", \"shape\": [2], \"data_offsets\": [8, 10]}}";
+    unsigned char buf[8 + sizeof json + 16] = {0};
+    size_t n = sizeof json - 1;
+    buf[0] = (unsigned char)n;
+    memcpy(buf + 8, json, n);
+    Bundle b;
+    cr_assert(safetensors_parse(buf, 8 + n + 10, &b, err, sizeof err), "%s", err);
+    cr_assert_eq(bundle_find(&b, "z")->dtype, DT_OTHER);
+    cr_assert_eq(bundle_find(&b, "e")->dtype, DT_OTHER);
+    Tensor t;
+    cr_assert_not(raw_to_tensor(bundle_find(&b, "z"), &t, err, sizeof err));
+    cr_assert_str_eq(err, "unsupported dtype C64 (expected float16, bfloat16, float32 or float64)");
 }
 
 Test(weights_io, safetensors_empty_header_and_metadata_only) {
