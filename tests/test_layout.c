@@ -291,3 +291,25 @@ Test(layout_run, gray_frames_and_pools_on_nan_workspace, .timeout = 240) {
     assert_matches_interp(gray_model());
 }
 Test(layout_run, narrow_tiles_on_nan_workspace, .timeout = 240) { assert_matches_interp(narrow_model()); }
+
+/* On AVX2 a pooled 3-channel first layer with 16 filters takes a tile of
+ * 2 rows x 6 pixels x 1 vector (12 accumulator chains; 2x2 x 2 vectors is
+ * latency bound), a pooled 1-channel one keeps 2x2 x 2 vectors (9 taps: the
+ * tile's fixed cost would dominate).  conv_simd.c: one_vector_pooled_tile. */
+Test(layout, pooled_first_layer_tiles_on_avx2) {
+    Model *m = checked_model(arena_printf(
+        "model t\ninput 24x24x3\nc1: conv2d filters=16 kernel=3 padding=same activation=relu weights=%s bias=%s\n"
+        "maxpool\n", R(3 * 3 * 3 * 16), R(16)));
+    Model *one = checked_model(arena_printf(
+        "model t\ninput 28x28x1\nc1: conv2d filters=32 kernel=3 activation=relu weights=%s bias=%s\nmaxpool\n",
+        R(3 * 3 * 32), R(32)));
+    char *dir = tmpdir_new("layout");
+    write_target_model(m, "avx2", dir);
+    size_t len;
+    const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+    cr_expect(strstr(c, "/* tile: 2 rows x 6 pixels x 1 vectors of 8 channels, 2x2 pool at store"), "%.3000s", c);
+    write_target_model(one, "avx2", dir);
+    c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+    cr_expect(strstr(c, "/* tile: 2 rows x 2 pixels x 2 vectors of 8 channels, 2x2 pool at store"), "%.3000s", c);
+    run(arena_printf("rm -rf %s", dir));
+}

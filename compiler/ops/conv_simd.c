@@ -76,6 +76,19 @@ static bool row_by_input(const IrOp *op, bool fma) {
     return fma && shares_broadcasts(op) && op->dw == 1 && op->unroll != UNROLL_NONE;
 }
 
+/* A pooled tile in input order on 16 registers with NB = 2 has 2x2 pixels x
+ * 2 vectors = 8 accumulators, each taking KW·Cin fmas per kernel row in a
+ * chain exactly as long as the 2 fma ports need for all 8 (4 cycles of
+ * latency): latency bound, flowers conv1 at 69% of the fma peak (llvm-mca).
+ * NB = 1 gives 2 rows x 6 pixels = 12 chains (16 registers with the 3
+ * weights and the broadcast; gcc spills a few, the loads are cheap):
+ * flowers conv1 +8%, cifar conv1 +4-20% (alternated kernel bench, Zen 3).
+ * With fewer than 27 taps per output (MNIST's one channel) the tile's
+ * fixed cost dominates and NB = 2 stays (4.8 against 7-8 us). */
+static bool one_vector_pooled_tile(const IrOp *op, int regs, bool by_input) {
+    return regs == 16 && by_input && conv_fused_pool(op) && op->kh * op->kw * op->in_shape.c >= 27;
+}
+
 /* NB*PX accumulators + the weight vectors + a broadcast must fit the
  * register file.  Two-operand SSE without FMA also needs a product, a copy
  * of the weight and the activation constant gcc keeps live: 6 spare in all
@@ -89,6 +102,8 @@ static ConvTile tile_for(const IrOp *op, int lanes, int regs, bool fma, bool aut
     int nvec = (op->out_shape.c + lanes - 1) / lanes;
     int most = regs >= 32 ? 4 : 2;
     t.nb = nvec < most ? nvec : most;
+    if (one_vector_pooled_tile(op, regs, t.by_input))
+        t.nb = 1;
     int weights = t.by_input ? op->kw * t.nb : t.nb;
     int shared = regs == 16 && fma && shares_broadcasts(op) && !t.by_input ? 2 : 0;
     int px = (regs - weights - (fma ? 1 : 6) - shared) / t.nb;
