@@ -313,3 +313,29 @@ Test(layout, pooled_first_layer_tiles_on_avx2) {
     cr_expect(strstr(c, "/* tile: 2 rows x 2 pixels x 2 vectors of 8 channels, 2x2 pool at store"), "%.3000s", c);
     run(arena_printf("rm -rf %s", dir));
 }
+
+/* A max pool commutes with an activation that never decreases: the pooled
+ * output is activated once (sigmoid of the max of four accumulators), not
+ * four times; a leaky relu of negative slope does not commute, and keeps
+ * activating each accumulator.  Direct (3 channels) and Winograd (16)
+ * kernels alike.  conv_simd.c: simd_act_commutes_with_max. */
+Test(layout, max_pool_activates_once_per_pooled_output) {
+    struct { int cin; const char *act, *want, *unwanted; } cases[] = {
+        {3, "sigmoid", "cnnc_vsigmoid(cnnc_vmaxnan(", "cnnc_vmaxnan(cnnc_vsigmoid("},
+        {16, "sigmoid", "cnnc_vsigmoid(cnnc_vadd(cnnc_vmaxnan(", "cnnc_vmaxnan(cnnc_vsigmoid("},
+        {3, "leaky_relu alpha=-0.5", "cnnc_vmaxnan(cnnc_vleaky_relu(", "cnnc_vleaky_relu(cnnc_vmaxnan("},
+    };
+    char *dir = tmpdir_new("layout");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int cin = cases[i].cin;
+        write_target_model(checked_model(arena_printf("model t\ninput 26x26x%d\nc1: conv2d filters=16 kernel=3 "
+                                                      "activation=%s weights=%s bias=%s\nmaxpool\n",
+                                                      cin, cases[i].act, R(9 * cin * 16), R(16))),
+                           "avx2", dir);
+        size_t len;
+        const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+        cr_expect(strstr(c, cases[i].want), "case %zu: no %s", i, cases[i].want);
+        cr_expect_null(strstr(c, cases[i].unwanted), "case %zu: %s", i, cases[i].unwanted);
+    }
+    run(arena_printf("rm -rf %s", dir));
+}

@@ -156,6 +156,10 @@ const char *simd_act_expr(ActKind act, float alpha, const char *x) {
     unreachable();
 }
 
+bool simd_act_commutes_with_max(ActKind act, float alpha) {
+    return act != ACT_SOFTMAX && !(act == ACT_LEAKY_RELU && alpha < 0);
+}
+
 static SimdBlocks conv_blocks(const IrOp *op, const ConvTile *t) {
     long long taps = (long long)op->kh * op->kw * op->in_shape.c;
     return (SimdBlocks){op->out_shape.c, t->lanes, t->nb, t->bw, taps * t->bw};
@@ -365,19 +369,24 @@ static void emit_tile_store(Emitter *e, const IrOp *op, const ConvTile *t, int n
 }
 
 /* The fused 2x2 pool: per pooled column j and vector v, the activated
- * accumulators of conv columns 2j, 2j+1 in both rows combined (max, or a
- * sum scaled by 1/4). */
+ * accumulators of conv columns 2j, 2j+1 in both rows combined: a sum scaled
+ * by 1/4, or the max, for which an activation that never decreases is
+ * applied once to the max of the accumulators instead (simd.h). */
 static void emit_pooled_store(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int tail) {
     bool is_max = t->pool->kind == LAYER_MAXPOOL;
+    bool act_after = is_max && simd_act_commutes_with_max(op->act, op->alpha);
     for (int j = 0; j < t->cols / 2; j++)
         for (int v = 0; v < nb; v++) {
             const char *val = NULL;
             for (int q = 0; q < 2; q++)
                 for (int dx = 0; dx < 2; dx++) {
-                    const char *y = simd_act_expr(op->act, op->alpha, arena_printf("a%d_%d", q * t->cols + 2 * j + dx, v));
+                    const char *y = arena_printf("a%d_%d", q * t->cols + 2 * j + dx, v);
+                    y = act_after ? y : simd_act_expr(op->act, op->alpha, y);
                     val = !val ? y : arena_printf("%s(%s, %s)", is_max ? "cnnc_vmaxnan" : "cnnc_vadd", val, y);
                 }
-            if (!is_max)
+            if (act_after)
+                val = simd_act_expr(op->act, op->alpha, val);
+            else if (!is_max)
                 val = arena_printf("cnnc_vmul(%s, cnnc_vbcast(0.25f))", val);
             int off = j * op->out_shape.c + v * t->lanes;
             if (tail && v == nb - 1)

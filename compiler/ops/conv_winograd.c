@@ -281,27 +281,38 @@ static void emit_store(Emitter *e, const IrOp *op, int i, int j, int tail, const
         emit(e, "cnnc_vstore(o + %d, %s);\n", at, value);
 }
 
-/* The activated outputs y, or with a fused 2x2 pool their pooled pairs of
- * rows and columns (max with NaN propagation, or the mean). */
+/* Bias and activation of one output (or pooled output) vector. */
+static const char *finished(const IrOp *op, const char *y) {
+    return simd_act_expr(op->act, op->alpha, op->bias.count ? arena_printf("cnnc_vadd(%s, b)", y) : y);
+}
+
+/* The outputs y (before bias and activation), finished and stored, or with a
+ * fused 2x2 pool their pooled pairs of rows and columns: the mean of the
+ * finished values, or their max (NaN propagating), which for an activation
+ * that never decreases is the max of y finished once (simd.h). */
 static void emit_output_stores(Emitter *e, const IrOp *op, int rows, int cols, int tail,
                                const char *y[MAX_M][MAX_M]) {
     const Layer *pool = conv_fused_pool(op);
-    if (!pool) {
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++)
-                emit_store(e, op, i, j, tail, y[i][j]);
-        return;
-    }
+    bool is_max = pool && pool->kind == LAYER_MAXPOOL;
+    bool finish_after_max = is_max && simd_act_commutes_with_max(op->act, op->alpha);
     for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++)
-            emit(e, "const cnnc_v y%d_%d = %s;\n", i, j, y[i][j]);
-    bool is_max = pool->kind == LAYER_MAXPOOL;
+        for (int j = 0; j < cols; j++) {
+            const char *value = finish_after_max ? y[i][j] : finished(op, y[i][j]);
+            if (!pool)
+                emit_store(e, op, i, j, tail, value);
+            else
+                emit(e, "const cnnc_v y%d_%d = %s;\n", i, j, value);
+        }
+    if (!pool)
+        return;
     const char *combine = is_max ? "cnnc_vmaxnan(cnnc_vmaxnan(y%d_%d, y%d_%d), cnnc_vmaxnan(y%d_%d, y%d_%d))"
                                  : "cnnc_vmul(cnnc_vadd(cnnc_vadd(y%d_%d, y%d_%d), cnnc_vadd(y%d_%d, y%d_%d)), "
                                    "cnnc_vbcast(0.25f))";
     for (int i = 0; i < rows; i += 2)
-        for (int j = 0; j < cols; j += 2)
-            emit_store(e, op, i / 2, j / 2, tail, arena_printf(combine, i, j, i, j + 1, i + 1, j, i + 1, j + 1));
+        for (int j = 0; j < cols; j += 2) {
+            const char *value = arena_printf(combine, i, j, i, j + 1, i + 1, j, i + 1, j + 1);
+            emit_store(e, op, i / 2, j / 2, tail, finish_after_max ? finished(op, value) : value);
+        }
 }
 
 /* Does any of the first `outputs` rows of A^T read point k? */
@@ -338,14 +349,8 @@ static void emit_output_transform(Emitter *e, const Wino *w, int rows, int cols,
         }
     }
     const char *y[MAX_M][MAX_M];
-    for (int i = 0; i < rows; i++) {
+    for (int i = 0; i < rows; i++)
         lincomb_emit(e, v->at[0], MAX_ALPHA, cols, s[i], alpha, arena_printf("r%d_", i), y[i]);
-        for (int j = 0; j < cols; j++) {
-            if (op->bias.count)
-                y[i][j] = arena_printf("cnnc_vadd(%s, b)", y[i][j]);
-            y[i][j] = simd_act_expr(op->act, op->alpha, y[i][j]);
-        }
-    }
     emit_output_stores(e, op, rows, cols, tail, y);
 }
 

@@ -14,6 +14,11 @@ const Target *simd_kernel_target(const IrOp *op);
 int simd_register_count(const Target *t);
 /* `cnnc_vrelu(x)` etc.: the fused activation around a vector expression. */
 const char *simd_act_expr(ActKind act, float alpha, const char *x);
+/* Whether max(f(a), f(b)) = f(max(a, b)) for the activation f: it never
+ * decreases (all but softmax and a leaky relu of negative slope), and NaN
+ * stays NaN through both.  A fused max pool then activates once per pooled
+ * output instead of four times. */
+bool simd_act_commutes_with_max(ActKind act, float alpha);
 
 /* How a kernel cuts its output channels (conv filters, dense outputs) into
  * sub-blocks of NB vectors of L lanes, over weights packed in blocks of BW
