@@ -245,6 +245,24 @@ static void emit_input_loads(Emitter *e, const Wino *w, int rows, int cols, int 
         }
 }
 
+/* The column half of a 2-D transform: s[i][j] = sum_k table[i][k]·x[k][j]
+ * for the first `rows` rows of the table, each column computing once the
+ * pairs of terms its rows share (lincomb.c); NULL where all terms are zero. */
+static void emit_column_pass(Emitter *e, const double (*table)[MAX_ALPHA], int rows, int alpha,
+                             const char *x[][MAX_ALPHA], const char *s[][MAX_ALPHA]) {
+    for (int j = 0; j < alpha; j++) {
+        const char *col[MAX_ALPHA], *expr[MAX_ALPHA];
+        for (int k = 0; k < alpha; k++)
+            col[k] = x[k][j];
+        lincomb_emit(e, table[0], MAX_ALPHA, rows, col, alpha, arena_printf("c%d_", j), expr);
+        for (int i = 0; i < rows; i++) {
+            s[i][j] = expr[i] ? arena_printf("s%d_%d", i, j) : NULL;
+            if (expr[i])
+                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr[i]);
+        }
+    }
+}
+
 /* V[alpha·i+j] = (B^T d B)[i][j]: columns first (s = B^T d), then rows;
  * each 1-D transform shares the pairs of terms its rows have in common. */
 static void emit_input_transform(Emitter *e, const Wino *w, int rows, int cols, int tail) {
@@ -252,17 +270,7 @@ static void emit_input_transform(Emitter *e, const Wino *w, int rows, int cols, 
     int alpha = v->alpha;
     const char *d[MAX_ALPHA][MAX_ALPHA], *s[MAX_ALPHA][MAX_ALPHA];
     emit_input_loads(e, w, rows, cols, tail, d);
-    for (int j = 0; j < alpha; j++) {
-        const char *col[MAX_ALPHA], *expr[MAX_ALPHA];
-        for (int k = 0; k < alpha; k++)
-            col[k] = d[k][j];
-        lincomb_emit(e, v->bt[0], MAX_ALPHA, alpha, col, alpha, arena_printf("c%d_", j), expr);
-        for (int i = 0; i < alpha; i++) {
-            s[i][j] = expr[i] ? arena_printf("s%d_%d", i, j) : NULL;
-            if (expr[i])
-                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr[i]);
-        }
-    }
+    emit_column_pass(e, v->bt, alpha, alpha, d, s);
     long long stride = point_stride(&w->plan, w->plan.cs);
     for (int i = 0; i < alpha; i++) {
         const char *expr[MAX_ALPHA];
@@ -337,17 +345,7 @@ static void emit_output_transform(Emitter *e, const Wino *w, int rows, int cols,
             if (m[i][j])
                 emit(e, "const cnnc_v m%d_%d = cnnc_vload(mt + %lld);\n", i, j, (i * alpha + j) * stride);
         }
-    for (int j = 0; j < alpha; j++) {
-        const char *col[MAX_ALPHA], *expr[MAX_M];
-        for (int k = 0; k < alpha; k++)
-            col[k] = m[k][j];
-        lincomb_emit(e, v->at[0], MAX_ALPHA, rows, col, alpha, arena_printf("c%d_", j), expr);
-        for (int i = 0; i < rows; i++) {
-            s[i][j] = expr[i] ? arena_printf("s%d_%d", i, j) : NULL;
-            if (expr[i])
-                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr[i]);
-        }
-    }
+    emit_column_pass(e, v->at, rows, alpha, m, s);
     const char *y[MAX_M][MAX_M];
     for (int i = 0; i < rows; i++)
         lincomb_emit(e, v->at[0], MAX_ALPHA, cols, s[i], alpha, arena_printf("r%d_", i), y[i]);
