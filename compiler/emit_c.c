@@ -422,8 +422,9 @@ static void emit_frame_interior(Emitter *e, const IrOp *op, const char *restrict
     emit(e, "float *%sout = frame + %lld;\n", restrict_kw, frame_origin(op));
 }
 
-/* "static CNNC_NOINLINE void NAME(in, out or frame[, scratch]EXTRA) {": the signature of
- * op's function, with `extra` more parameters (shared code: the arrays). */
+/* "static CNNC_NOINLINE void NAME(in, out or frame[, scratch]EXTRA) {": the
+ * signature of op's function, with `extra` more parameters (shared code: the
+ * arrays). */
 static void emit_signature(Emitter *e, const IrOp *op, const char *name, const char *extra) {
     const char *restrict_kw = op->kernel->in_place_ok ? "" : "CNNC_RESTRICT ";
     emit(e, "static CNNC_NOINLINE void %s(const float *%sin, float *%s%s%s%s) {\n", name, restrict_kw, restrict_kw,

@@ -76,8 +76,8 @@ static bool best_pair(const Combos *c, int *k, int *l, double *rho) {
     int best = 0;
     for (int a = 0; a < c->terms; a++)
         for (int b = 0; b < c->terms; b++)
-            for (int r = 0; r < c->rows && a != b; r++) {
-                if (c->coef[r][a] == 0 || c->coef[r][b] == 0)
+            for (int r = 0; r < c->rows; r++) {
+                if (a == b || c->coef[r][a] == 0 || c->coef[r][b] == 0)
                     continue;
                 double ratio = c->coef[r][b] / c->coef[r][a];
                 int saving = power_of_two(ratio) ? pair_saving(c, a, b, ratio) : 0;
