@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cnnc.h"
+#include "count_of.h"
 #include "emit_harness.h"
 
 /* ------------------------------------------------------------- models */
@@ -94,13 +95,6 @@ static const char *ir_text(const Model *m, const char *target) {
     const char *copy = arena_strdup(text);
     free(text);
     return copy;
-}
-
-static int count_of(const char *text, const char *what) {
-    int n = 0;
-    for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
-        n++;
-    return n;
 }
 
 /* ------------------------------------------------------------ IR tests */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cnnc.h"
+#include "count_of.h"
 #include "kernel_harness.h"
 #include "ops/simd.h"
 
@@ -223,13 +224,6 @@ static char *lincomb_text(const double *matrix, int rows, const char *const *ter
         emit(&e, "y%d = %s;\n", r, out[r] ? out[r] : "0");
     fclose(f);
     return text;
-}
-
-static int count_of(const char *text, const char *what) {
-    int n = 0;
-    for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
-        n++;
-    return n;
 }
 
 static int vector_ops(const char *text) {
