@@ -38,9 +38,16 @@ static int descr_itemsize(char kind, const char *digits) {
     return (int)(kind == 'U' ? size * 4 : size);
 }
 
-/* Classifies a NumPy descr such as "<f4", "|b1", ">i8".  Sets *itemsize;
- * false if the descr is not a simple scalar type. */
+/* Classifies a NumPy descr such as "<f4", "|b1", ">i8".  Sets *itemsize,
+ * 0 where the data has no fixed size to check: pickled Python objects
+ * ("|O"), refused where a layer uses them.
+ * False if the descr is unknown. */
 static bool descr_classify(const char *descr, RawTensor *out, int *itemsize) {
+    if (!strcmp(descr, "|O") || !strcmp(descr, "|O8")) {
+        out->dtype = DT_OTHER;
+        *itemsize = 0;
+        return true;
+    }
     char order = descr[0];
     if (!strchr("<>|=", order) || !descr[1] || !descr[2])
         return false;
@@ -83,6 +90,7 @@ typedef struct HeaderParser {
     char *err;
     size_t errlen;
     bool failed;
+    bool structured;   /* the descr was a field list */
 } HeaderParser;
 
 static bool hp_fail(HeaderParser *hp, const char *what) {
@@ -183,6 +191,32 @@ static bool hp_shape(HeaderParser *hp, RawTensor *out) {
     return true;
 }
 
+/* A structured dtype's field list, e.g. [('x', '<f4'), ('y', '<i4', (2,))]:
+ * skipped with its nested brackets and quoted names (which may hold
+ * brackets or escaped quotes).  Such a tensor is known, so an unused one
+ * does not spoil an .npz bundle (SPEC 1.2), and refused where used. */
+static bool hp_skip_fields(HeaderParser *hp) {
+    int depth = 0;
+    char quote = 0;
+    for (; hp->p < hp->end; hp->p++) {
+        char c = *hp->p;
+        if (quote) {
+            if (c == '\\' && hp->p + 1 < hp->end)
+                hp->p++;
+            else if (c == quote)
+                quote = 0;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+        } else if (c == '[' || c == '(') {
+            depth++;
+        } else if ((c == ']' || c == ')') && --depth == 0) {
+            hp->p++;
+            return true;
+        }
+    }
+    return hp_fail(hp, "unterminated structured dtype");
+}
+
 /* One `'key': value` pair; `seen` has one bit per key. */
 static bool hp_entry(HeaderParser *hp, RawTensor *out, char *descr, size_t descr_size, int *seen) {
     char key[32];
@@ -199,8 +233,11 @@ static bool hp_entry(HeaderParser *hp, RawTensor *out, char *descr, size_t descr
     *seen |= 1 << k;
     if (k == 0) {
         hp_skip_blanks(hp);
-        if (hp->p < hp->end && *hp->p == '[')
-            return hp_fail(hp, "structured dtypes are not supported");
+        if (hp->p < hp->end && *hp->p == '[') {
+            hp->structured = true;
+            snprintf(descr, descr_size, "structured");
+            return hp_skip_fields(hp);
+        }
         return hp_string(hp, descr, descr_size);
     }
     return k == 1 ? hp_bool(hp, &out->fortran_order) : hp_shape(hp, out);
@@ -311,18 +348,20 @@ bool npy_parse(const unsigned char *buf, size_t len, RawTensor *out, char *err, 
     if (!npy_split(buf, len, &hdr, &hdr_len, &data_off, err, errlen))
         return false;
     char descr[32];
-    HeaderParser hp = {hdr, hdr + hdr_len, err, errlen, false};
+    HeaderParser hp = {hdr, hdr + hdr_len, err, errlen, false, false};
     if (!parse_header_dict(&hp, out, descr, sizeof descr))
         return false;
-    int itemsize;
-    if (!descr_classify(descr, out, &itemsize)) {
+    int itemsize = 0;
+    if (hp.structured)
+        out->dtype = DT_OTHER;
+    else if (!descr_classify(descr, out, &itemsize)) {
         snprintf(err, errlen, "unknown dtype '%s'", descr);
         return false;
     }
     out->dtype_name = arena_strdup(descr);
     out->bytes = buf + data_off;
     out->nbytes = len - data_off;
-    return check_data_size(out, itemsize, err, errlen);
+    return !itemsize || check_data_size(out, itemsize, err, errlen);
 }
 
 bool npy_load(const char *path, RawTensor *out, char *err, size_t errlen) {

@@ -288,15 +288,16 @@ static bool json_uint_array(Json *js, unsigned long long *vals, int max, int *n)
 typedef struct DTypeName {
     const char *name;
     DType dtype;
-    int itemsize;
+    int bits;   /* per element; the sub-byte floats pack several to a byte */
 } DTypeName;
 
 static const DTypeName dtype_names[] = {
-    {"F16", DT_F16, 2}, {"BF16", DT_BF16, 2}, {"F32", DT_F32, 4}, {"F64", DT_F64, 8},
-    {"I8", DT_INT, 1}, {"I16", DT_INT, 2}, {"I32", DT_INT, 4}, {"I64", DT_INT, 8},
-    {"U8", DT_INT, 1}, {"U16", DT_INT, 2}, {"U32", DT_INT, 4}, {"U64", DT_INT, 8},
-    {"BOOL", DT_BOOL, 1}, {"F8_E4M3", DT_OTHER, 1}, {"F8_E5M2", DT_OTHER, 1},
-    {"F8_E8M0", DT_OTHER, 1}, {"C64", DT_OTHER, 8},
+    {"F16", DT_F16, 16}, {"BF16", DT_BF16, 16}, {"F32", DT_F32, 32}, {"F64", DT_F64, 64},
+    {"I8", DT_INT, 8}, {"I16", DT_INT, 16}, {"I32", DT_INT, 32}, {"I64", DT_INT, 64},
+    {"U8", DT_INT, 8}, {"U16", DT_INT, 16}, {"U32", DT_INT, 32}, {"U64", DT_INT, 64},
+    {"BOOL", DT_BOOL, 8}, {"F8_E4M3", DT_OTHER, 8}, {"F8_E5M2", DT_OTHER, 8},
+    {"F8_E8M0", DT_OTHER, 8}, {"C64", DT_OTHER, 64},
+    {"F4", DT_OTHER, 4}, {"F6_E2M3", DT_OTHER, 6}, {"F6_E3M2", DT_OTHER, 6},
 };
 
 static const DTypeName *dtype_lookup(const char *name) {
@@ -354,15 +355,15 @@ static bool parse_entry(Json *js, Entry *e) {
     return true;
 }
 
-/* Bytes the shape needs; false past 2^60. */
-static bool shape_bytes(const Entry *e, unsigned itemsize, unsigned long long *bytes) {
-    unsigned long long n = itemsize;
+/* Bits the shape needs; false past 2^60. */
+static bool shape_bits(const Entry *e, unsigned bits, unsigned long long *total) {
+    unsigned long long n = bits;
     for (int i = 0; i < e->ndims; i++) {
         if (e->shape[i] && n > (1ULL << 60) / e->shape[i])
             return false;
         n *= e->shape[i];
     }
-    *bytes = n;
+    *total = n;
     return true;
 }
 
@@ -385,19 +386,24 @@ static bool entry_to_raw(const char *name, const Entry *e, const unsigned char *
         snprintf(err, errlen, "tensor '%s': unknown dtype '%s'", name, e->dtype);
         return false;
     }
-    unsigned long long begin = e->offsets[0], end = e->offsets[1], count;
+    unsigned long long begin = e->offsets[0], end = e->offsets[1], bits;
     if (begin > end || end > data_len) {
         snprintf(err, errlen, "tensor '%s': data_offsets [%llu, %llu] outside the %zu bytes of data",
                  name, begin, end, data_len);
         return false;
     }
-    if (!shape_bytes(e, (unsigned)dt->itemsize, &count)) {
+    if (!shape_bits(e, (unsigned)dt->bits, &bits)) {
         snprintf(err, errlen, "tensor '%s': shape %s is too large", name, shape_text(e));
         return false;
     }
-    if (count != end - begin) {
+    if (bits % 8) {   /* as the safetensors library: packed elements end on a byte */
+        snprintf(err, errlen, "tensor '%s': shape %s of %s is %llu bits, not whole bytes",
+                 name, shape_text(e), e->dtype, bits);
+        return false;
+    }
+    if (bits / 8 != end - begin) {
         snprintf(err, errlen, "tensor '%s': shape %s of %s needs %llu bytes, data_offsets give %llu",
-                 name, shape_text(e), e->dtype, count, end - begin);
+                 name, shape_text(e), e->dtype, bits / 8, end - begin);
         return false;
     }
     memset(t, 0, sizeof *t);

@@ -179,8 +179,8 @@ Test(weights_io, npy_hostile_headers) {
     assert_npy_buffer_error("\x93NUMPY\x02\x00\xff\xff\xff\xff", 12, "truncated header: says 4294967295 bytes, file has 0");
     assert_npy_buffer_error("\x93NUMPY\x02\x00\xff", 9, "truncated: file ends inside the .npy preamble");
     assert_npy_buffer_error("\x93NUM", 4, "not a .npy file (bad magic)");
-    assert_npy_header_error("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': ()}",
-                            "bad .npy header: structured dtypes are not supported");
+    assert_npy_header_error("{'descr': [('a', '<f4'), ('b)', '<i4', (2,)], 'fortran_order': False, 'shape': ()}",
+                            "bad .npy header: unterminated structured dtype");
     assert_npy_header_error("{'descr': '<f4', 'fortran_order': Maybe, 'shape': ()}",
                             "bad .npy header: fortran_order must be True or False");
     assert_npy_header_error("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}",
@@ -224,6 +224,23 @@ Test(weights_io, npy_string_and_datetime_members_parse) {
     Tensor t;
     cr_assert_not(raw_to_tensor(&raw, &t, err, sizeof err));
     cr_assert_str_eq(err, "unsupported dtype <M8[D] (expected float16, bfloat16, float32 or float64)");
+}
+
+/* Pickled objects and structured dtypes parse too (their data is not
+ * sized: pickles have no fixed item size), and are refused where used. */
+Test(weights_io, npy_object_and_structured_members_parse) {
+    RawTensor raw = npy_with_header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", 37);
+    cr_assert_eq(raw.dtype, DT_OTHER);
+    Tensor t;
+    cr_assert_not(raw_to_tensor(&raw, &t, err, sizeof err));
+    cr_assert_str_eq(err, "unsupported dtype |O (expected float16, bfloat16, float32 or float64)");
+    raw = npy_with_header("{'descr': [('x', '<f4'), ('n]\\'', [('a', '<i4')], (2,))], 'fortran_order': False, "
+                          "'shape': (3,), }", 5);
+    cr_assert_eq(raw.dtype, DT_OTHER);
+    cr_assert_eq(raw.ndims, 1);
+    cr_assert_eq(raw.dims[0], 3);
+    cr_assert_not(raw_to_tensor(&raw, &t, err, sizeof err));
+    cr_assert_str_eq(err, "unsupported dtype structured (expected float16, bfloat16, float32 or float64)");
 }
 
 Test(weights_io, raw_to_tensor_checks_size_against_shape) {
@@ -280,6 +297,20 @@ Test(weights_io, npz_stored_deflated_streamed_and_zip64) {
     assert_npz_contents(FIX "savez_stream.npz");
     assert_npz_contents(FIX "savez_compressed.npz");
     assert_npz_contents(FIX "zip64.npz");
+}
+
+/* np.savez with class names as a Python list (object dtype) and a record
+ * array next to the weights: the bundle loads and the float tensor reads. */
+Test(weights_io, npz_with_object_and_structured_members_loads) {
+    Bundle b = bundle_ok(FIX "savez_extras.npz");
+    cr_assert_eq(b.count, 3);
+    Tensor w = bundle_tensor(&b, "w");
+    assert_values(&w, SIX, 6);
+    cr_assert_eq(bundle_find(&b, "classes")->dtype, DT_OTHER);
+    cr_assert_eq(bundle_find(&b, "points")->dtype, DT_OTHER);
+    Tensor t;
+    cr_assert_not(raw_to_tensor(bundle_find(&b, "classes"), &t, err, sizeof err));
+    cr_assert_str_eq(err, "unsupported dtype |O (expected float16, bfloat16, float32 or float64)");
 }
 
 static void assert_bundle_error(const char *path, const char *want) {
@@ -398,6 +429,38 @@ Test(weights_io, safetensors_newer_dtypes_are_known_but_refused) {
     Tensor t;
     cr_assert_not(raw_to_tensor(bundle_find(&b, "z"), &t, err, sizeof err));
     cr_assert_str_eq(err, "unsupported dtype C64 (expected float16, bfloat16, float32 or float64)");
+}
+
+/* A safetensors buffer: the JSON header, then NDATA zero bytes. */
+static bool st_parse_with_data(const char *json, size_t ndata, Bundle *b) {
+    static unsigned char buf[1024];
+    size_t n = strlen(json);
+    cr_assert(8 + n + ndata <= sizeof buf);
+    memset(buf, 0, sizeof buf);
+    buf[0] = (unsigned char)n;
+    memcpy(buf + 8, json, n);
+    return safetensors_parse(buf, 8 + n + ndata, b, err, sizeof err);
+}
+
+/* The sub-byte floats (F4, F6_*) pack elements into whole bytes, as the
+ * safetensors library checks; they are refused where used. */
+Test(weights_io, safetensors_sub_byte_dtypes) {
+    Bundle b;
+    cr_assert(st_parse_with_data("{\"f4\": {\"dtype\": \"F4\", \"shape\": [2, 3], \"data_offsets\": [0, 3]}, "
+                                 "\"f6\": {\"dtype\": \"F6_E2M3\", \"shape\": [4], \"data_offsets\": [3, 6]}}",
+                                 6, &b),
+              "%s", err);
+    cr_assert_eq(bundle_find(&b, "f4")->dtype, DT_OTHER);
+    cr_assert_eq(bundle_find(&b, "f6")->nbytes, 3);
+    Tensor t;
+    cr_assert_not(raw_to_tensor(bundle_find(&b, "f4"), &t, err, sizeof err));
+    cr_assert_str_eq(err, "unsupported dtype F4 (expected float16, bfloat16, float32 or float64)");
+    cr_assert_not(st_parse_with_data(
+        "{\"x\": {\"dtype\": \"F6_E3M2\", \"shape\": [3], \"data_offsets\": [0, 3]}}", 3, &b));
+    cr_assert_str_eq(err, "tensor 'x': shape [3] of F6_E3M2 is 18 bits, not whole bytes");
+    cr_assert_not(st_parse_with_data(
+        "{\"x\": {\"dtype\": \"F4\", \"shape\": [3, 2], \"data_offsets\": [0, 6]}}", 6, &b));
+    cr_assert_str_eq(err, "tensor 'x': shape [3, 2] of F4 needs 3 bytes, data_offsets give 6");
 }
 
 Test(weights_io, safetensors_empty_header_and_metadata_only) {
