@@ -50,7 +50,7 @@ static const Case cases[] = {
     {3, 4, 7, 6, 1, 1, true, ACT_RELU, true, false, NO_POOL},       /* one channel in and out */
     {3, 4, 19, 19, 16, 24, true, ACT_RELU, true, false, MAX_POOL},    /* odd: last tile pools one row */
     {3, 4, 13, 14, 16, 20, false, ACT_TANH, true, false, AVG_POOL},   /* avg after tanh, tails */
-    {3, 4, 21, 21, 16, 16, true, ACT_RELU, true, false, MAX_POOL},    /* last tile row and column pool none */
+    {3, 4, 21, 21, 16, 16, true, ACT_RELU, true, false, MAX_POOL},    /* odd: last conv row and column not tiled */
     {3, 4, 8, 8, 24, 24, false, ACT_LINEAR, false, false, AVG_POOL},  /* whole tiles */
     {3, 4, 13, 13, 32, 64, false, ACT_RELU, true, false, NO_POOL},  /* CIFAR conv2: 16x64 = 4 KB points, skewed */
     {3, 4, 7, 9, 20, 80, true, ACT_RELU, true, false, NO_POOL},     /* F = 5 AVX-512 vectors: a 1-vector rest block */
@@ -60,7 +60,7 @@ static const Case cases[] = {
     {5, 2, 2, 2, 16, 33, false, ACT_RELU6, false, false, NO_POOL},  /* one tile, F one past 2 vectors, no bias */
     {5, 2, 40, 40, 16, 16, true, ACT_RELU, true, false, NO_POOL},   /* several blocks of tile rows */
     {5, 2, 14, 14, 16, 24, true, ACT_RELU, true, false, MAX_POOL},  /* each tile pools to one output */
-    {5, 2, 11, 13, 8, 12, false, ACT_TANH, true, false, AVG_POOL},  /* odd: last tile row/col pools none */
+    {5, 2, 11, 13, 8, 12, false, ACT_TANH, true, false, AVG_POOL},  /* odd: last conv row and column not tiled */
     /* F(4x4,5x5) */
     {5, 4, 19, 19, 48, 64, true, ACT_RELU, true, false, NO_POOL},   /* policy conv1: 5x5 tiles, partial edges */
     {5, 4, 6, 7, 17, 20, true, ACT_SIGMOID, true, false, NO_POOL},  /* partial both ways, odd channels */
@@ -68,7 +68,7 @@ static const Case cases[] = {
     {5, 4, 40, 40, 16, 16, true, ACT_RELU, true, false, NO_POOL},   /* several blocks of tile rows */
     {5, 4, 8, 8, 24, 24, false, ACT_LINEAR, true, true, NO_POOL},   /* large magnitudes */
     {5, 4, 19, 19, 16, 24, true, ACT_RELU, true, false, MAX_POOL},  /* odd: last tile pools one row */
-    {5, 4, 21, 21, 8, 8, true, ACT_LEAKY_RELU, true, false, MAX_POOL}, /* last tile row and column pool none */
+    {5, 4, 21, 21, 8, 8, true, ACT_LEAKY_RELU, true, false, MAX_POOL}, /* odd: last conv row and column not tiled */
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -208,6 +208,41 @@ Test(winograd, kernel_choice) {
     cr_expect_null(conv_winograd_kernel_any(&five_strided, t));
     cr_expect_null(conv_winograd_kernel(&lenet, avx2));
     cr_expect_null(conv_winograd_kernel_any(&seven, t));
+}
+
+/* The emitted body of op's F(4x4,3x3) kernel on AVX2 (weights not needed). */
+static char *winograd_body(IrOp *op) {
+    op->kernel = conv_winograd_variant_kernel(op, target_by_name("avx2"), 4);
+    cr_assert_not_null(op->kernel);
+    op->kernel->pack(op);
+    char *text;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    Emitter e = {.out = f, .line_start = true};
+    op->kernel->emit_body(&e, op);
+    fclose(f);
+    return text;
+}
+
+/* With a fused 2x2 pool the tiles cover only the conv outputs the pool reads:
+ * cifar conv2's 13x13 outputs pool to 6x6, which 3x3 tiles of 4 cover (4x4
+ * computed a row and a column of tiles that nothing read: 16 tiles for 9).
+ * 21x21 pooled to 10x10 needs 5x5 tiles, 20x20 unpooled too. */
+Test(winograd, pooled_tiles_cover_only_pooled_pairs) {
+    Layer pool = {.kind = LAYER_MAXPOOL, .kh = 2, .kw = 2, .sh = 2, .sw = 2};
+    IrOp cifar2 = choice_op(15, 15, 32, 64, 3, 1, UNROLL_AUTO);
+    cifar2.out_shape = shape_image(6, 6, 64);
+    cifar2.fused[cifar2.nfused++] = &pool;
+    char *text = winograd_body(&cifar2);
+    cr_assert(strstr(text, "F(4x4,3x3): 3x3 tiles"), "%.300s", text);
+    IrOp odd = choice_op(23, 23, 16, 16, 3, 1, UNROLL_AUTO);
+    odd.out_shape = shape_image(10, 10, 16);
+    odd.fused[odd.nfused++] = &pool;
+    text = winograd_body(&odd);
+    cr_assert(strstr(text, "F(4x4,3x3): 5x5 tiles"), "%.300s", text);
+    IrOp plain = choice_op(22, 22, 16, 16, 3, 1, UNROLL_AUTO);
+    text = winograd_body(&plain);
+    cr_assert(strstr(text, "F(4x4,3x3): 5x5 tiles"), "%.300s", text);
 }
 
 /* ---- the transforms' shared pairs (ops/lincomb.c) ---- */

@@ -127,20 +127,20 @@ typedef struct Wino {
 static int round_up(int n, int to) { return (n + to - 1) / to * to; }
 static int min_int(int a, int b) { return a < b ? a : b; }
 
-/* The conv's own output size (out_shape is the pooled one when a 2x2 pool
- * is fused: each m x m tile then stores m/2 x m/2 pooled outputs). */
-static int conv_rows(const IrOp *op) { return op->in_shape.h - op->kh + 1; }
-static int conv_cols(const IrOp *op) { return op->in_shape.w - op->kw + 1; }
+/* The conv outputs the layer stores or pools (out_shape is the pooled one
+ * when a 2x2 pool is fused: each m x m tile then stores m/2 x m/2 pooled
+ * outputs).  The pool drops an odd last row or column, so the tiles cover
+ * only whole pooled pairs: cifar conv2's 13x13 outputs pooled to 6x6 need
+ * 3x3 tiles of 4, not 4x4. */
+static int needed_conv_outputs(const IrOp *op, int along) {
+    return conv_fused_pool(op) ? along / 2 * 2 : along;
+}
+static int conv_rows(const IrOp *op) { return needed_conv_outputs(op, op->in_shape.h - op->kh + 1); }
+static int conv_cols(const IrOp *op) { return needed_conv_outputs(op, op->in_shape.w - op->kw + 1); }
 static int pool_factor(const IrOp *op) { return conv_fused_pool(op) ? 2 : 1; }
 
-/* Conv outputs of the last tile row (or column, `along` = conv_cols) that
- * an output needs: with a pool only whole pooled pairs count (may be 0). */
-static int last_outputs(const IrOp *op, int m, int along, int tiles) {
-    int last = along - (tiles - 1) * m;
-    if (!conv_fused_pool(op))
-        return last;
-    return 2 * (along / 2 - (tiles - 1) * m / 2);
-}
+/* Conv outputs of the last tile row (or column, `along` = conv_cols). */
+static int last_outputs(int m, int along, int tiles) { return along - (tiles - 1) * m; }
 
 static int points(const WinoVariant *v) { return v->alpha * v->alpha; }
 
@@ -154,8 +154,8 @@ static WinoPlan wino_plan(const IrOp *op, const WinoVariant *v) {
     int last = (p.th - 1) * m, last_col = (p.tw - 1) * m;   /* first row/col of the last tiles */
     p.in_rows = min_int(v->alpha, op->in_shape.h - last);
     p.in_cols = min_int(v->alpha, op->in_shape.w - last_col);
-    p.out_rows = last_outputs(op, m, conv_rows(op), p.th);
-    p.out_cols = last_outputs(op, m, conv_cols(op), p.tw);
+    p.out_rows = last_outputs(m, conv_rows(op), p.th);
+    p.out_cols = last_outputs(m, conv_cols(op), p.tw);
     return p;
 }
 
@@ -402,7 +402,7 @@ static void emit_tile_row(Emitter *e, const Wino *w, Sweep sweep, int rows) {
         emit_tile_vectors(e, w, sweep, rows, full_tile);
         emit(e, "}\n");
     }
-    if (full < p->tw && last_cols > 0) {
+    if (full < p->tw) {
         emit(e, "{\nconst int tx = %d, t = (ty - ty0) * %d + tx;\n", full, p->tw);
         emit_tile_vectors(e, w, sweep, rows, last_cols);
         emit(e, "}\n");
@@ -422,7 +422,7 @@ static void emit_sweep(Emitter *e, const Wino *w, Sweep sweep, int nrows, bool l
         emit_tile_row(e, w, sweep, full_tile);
         emit(e, "}\n");
     }
-    if (full < nrows && last_rows > 0) {
+    if (full < nrows) {
         emit(e, "{\nconst int ty = ty0 + %d;\n", full);
         emit_tile_row(e, w, sweep, last_rows);
         emit(e, "}\n");
