@@ -308,6 +308,34 @@ Test(layout, pooled_first_layer_tiles_on_avx2) {
     run(arena_printf("rm -rf %s", dir));
 }
 
+/* That AVX2 tile needs all 16 vector registers (12 accumulators, 3 weights,
+ * the broadcast), where gcc spills accumulators: its last weight column is
+ * loaded at each use (cnnc_vload_unshared, the fmas' memory operand).  The
+ * 1-channel tile (15 registers) and AVX-512's (32) keep every weight in a
+ * register.  conv_simd.c: last_weights_unshared. */
+Test(layout, full_register_tile_loads_last_weights_unshared) {
+    Model *m = checked_model(arena_printf(
+        "model t\ninput 24x24x3\nc1: conv2d filters=16 kernel=3 padding=same activation=relu weights=%s bias=%s\n"
+        "maxpool\n", R(3 * 3 * 3 * 16), R(16)));
+    Model *one = checked_model(arena_printf(
+        "model t\ninput 28x28x1\nc1: conv2d filters=32 kernel=3 activation=relu weights=%s bias=%s\nmaxpool\n",
+        R(3 * 3 * 32), R(32)));
+    char *dir = tmpdir_new("layout");
+    size_t len;
+    write_target_model(m, "avx2", dir);
+    const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+    cr_expect_gt(count_of(c, "cnnc_vload_unshared("), 0, "%.3000s", c);
+    cr_expect_eq(count_of(c, "const cnnc_v w2_0"), 0, "%.3000s", c);
+    cr_expect_gt(count_of(c, "const cnnc_v w1_0"), 0, "%.3000s", c);
+    write_target_model(m, "avx512", dir);
+    c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+    cr_expect_eq(count_of(c, "cnnc_vload_unshared("), 0, "%.3000s", c);
+    write_target_model(one, "avx2", dir);
+    c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+    cr_expect_eq(count_of(c, "cnnc_vload_unshared("), 0, "%.3000s", c);
+    run(arena_printf("rm -rf %s", dir));
+}
+
 /* A max pool commutes with an activation that never decreases: the pooled
  * output is activated once (sigmoid of the max of four accumulators), not
  * four times; a leaky relu of negative slope does not commute, and keeps

@@ -44,6 +44,7 @@ typedef struct ConvTile {
     const Layer *pool;   /* a fused 2x2 pool: 2-row tiles, pooled at store */
     int pooled_cols;     /* with a pool: most pooled columns per tile */
     bool by_input;       /* kernel row in input order (emit_row_by_input) */
+    int regs;            /* vector registers of the target */
 } ConvTile;
 
 #define PX_CAP_POOLED 16
@@ -98,7 +99,7 @@ static bool one_vector_pooled_tile(const IrOp *op, int regs, bool by_input) {
  * spare on AVX2 for them.  An output at most PX/2 wide gets tiles of whole
  * rows, so small layers still fill the tile. */
 static ConvTile tile_for(const IrOp *op, int lanes, int regs, bool fma, bool auto_bw) {
-    ConvTile t = {.lanes = lanes, .by_input = row_by_input(op, fma)};
+    ConvTile t = {.lanes = lanes, .by_input = row_by_input(op, fma), .regs = regs};
     int nvec = (op->out_shape.c + lanes - 1) / lanes;
     int most = regs >= 32 ? 4 : 2;
     t.nb = nvec < most ? nvec : most;
@@ -272,24 +273,42 @@ static int first_unrolled_level(const IrOp *op, const TapLevel *lv, int nlv) {
  * merges those broadcasts and keeps them live across the row: on AVX-512,
  * flowers conv1 (16 pixels) spilled 39 vectors and reloaded 77 per 144
  * fmas (docs/decisions/simd.md). */
+/* A row in input order keeps PX*NB accumulators, KW*NB weight vectors and
+ * the broadcast live.  When that is the whole register file (AVX2's pooled
+ * first-layer tile: 12 + 3 + 1 = 16), gcc 12 keeps accumulators on the stack
+ * (54 stack accesses per 108 fmas of flowers conv1); the last kx's weights
+ * are then loaded at each use with cnnc_vload_unshared, which gcc makes the
+ * fmas' memory operands: 2-8 stack accesses, flowers conv1 ~10% faster
+ * (docs/decisions/simd.md). */
+static bool last_weights_unshared(const ConvTile *t, int nb, int px, int kw) {
+    return px * nb + kw * nb + 1 >= t->regs;
+}
+
 static void emit_row_by_input(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px, const char *xp,
                               const char *wp) {
     int c = op->in_shape.c, kw = op->kw, sw = op->sw, cols = t->cols, rows = px / cols;
     int row_floats = op->sh * op->in_shape.w * c;
+    int kept = last_weights_unshared(t, nb, px, kw) ? kw - 1 : kw;   /* weight columns held in registers */
     for (int ch = 0; ch < c; ch++) {
         emit(e, "{\n");
+        const char *w[16][4];
         for (int kx = 0; kx < kw; kx++)
-            for (int v = 0; v < nb; v++)
-                emit(e, "const cnnc_v w%d_%d = cnnc_vload(%s + %lld);\n", kx, v, wp,
-                     (long long)(kx * c + ch) * t->bw + packed_offset(op, t, v * t->lanes));
+            for (int v = 0; v < nb; v++) {
+                long long off = (long long)(kx * c + ch) * t->bw + packed_offset(op, t, v * t->lanes);
+                if (kx < kept) {
+                    emit(e, "const cnnc_v w%d_%d = cnnc_vload(%s + %lld);\n", kx, v, wp, off);
+                    w[kx][v] = arena_printf("w%d_%d", kx, v);
+                } else {
+                    w[kx][v] = arena_printf("cnnc_vload_unshared(%s + %lld)", wp, off);
+                }
+            }
         for (int u = 0; u < (cols - 1) * sw + kw; u++)
             for (int r = 0; r < rows; r++) {
                 emit(e, "x = cnnc_vbcast(%s[%d]);", xp, r * row_floats + u * c + ch);
                 for (int q = 0; q < cols; q++) {
                     int kx = u - q * sw;
                     for (int v = 0; v < nb && kx >= 0 && kx < kw; v++)
-                        emit(e, " a%d_%d = cnnc_vfma(x, w%d_%d, a%d_%d);", r * cols + q, v, kx, v,
-                             r * cols + q, v);
+                        emit(e, " a%d_%d = cnnc_vfma(x, %s, a%d_%d);", r * cols + q, v, w[kx][v], r * cols + q, v);
                 }
                 emit(e, "\n");
             }
