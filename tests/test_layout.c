@@ -290,13 +290,22 @@ Test(layout_run, narrow_tiles_on_nan_workspace, .timeout = 240) { assert_matches
  * 2 rows x 6 pixels x 1 vector (12 accumulator chains; 2x2 x 2 vectors is
  * latency bound), a pooled 1-channel one keeps 2x2 x 2 vectors (9 taps: the
  * tile's fixed cost would dominate).  conv_simd.c: one_vector_pooled_tile. */
-Test(layout, pooled_first_layer_tiles_on_avx2) {
-    Model *m = checked_model(arena_printf(
+/* A pooled 3-channel first layer with 16 filters (flowers' conv1 shape). */
+static Model *pooled_rgb_model(void) {
+    return checked_model(arena_printf(
         "model t\ninput 24x24x3\nc1: conv2d filters=16 kernel=3 padding=same activation=relu weights=%s bias=%s\n"
         "maxpool\n", R(3 * 3 * 3 * 16), R(16)));
-    Model *one = checked_model(arena_printf(
+}
+
+/* A pooled 1-channel first layer with 32 filters (MNIST's conv1 shape). */
+static Model *pooled_gray_model(void) {
+    return checked_model(arena_printf(
         "model t\ninput 28x28x1\nc1: conv2d filters=32 kernel=3 activation=relu weights=%s bias=%s\nmaxpool\n",
         R(3 * 3 * 32), R(32)));
+}
+
+Test(layout, pooled_first_layer_tiles_on_avx2) {
+    Model *m = pooled_rgb_model(), *one = pooled_gray_model();
     char *dir = tmpdir_new("layout");
     write_target_model(m, "avx2", dir);
     size_t len;
@@ -314,12 +323,7 @@ Test(layout, pooled_first_layer_tiles_on_avx2) {
  * 1-channel tile (15 registers) and AVX-512's (32) keep every weight in a
  * register.  conv_simd.c: last_weights_unshared. */
 Test(layout, full_register_tile_loads_last_weights_unshared) {
-    Model *m = checked_model(arena_printf(
-        "model t\ninput 24x24x3\nc1: conv2d filters=16 kernel=3 padding=same activation=relu weights=%s bias=%s\n"
-        "maxpool\n", R(3 * 3 * 3 * 16), R(16)));
-    Model *one = checked_model(arena_printf(
-        "model t\ninput 28x28x1\nc1: conv2d filters=32 kernel=3 activation=relu weights=%s bias=%s\nmaxpool\n",
-        R(3 * 3 * 32), R(32)));
+    Model *m = pooled_rgb_model(), *one = pooled_gray_model();
     char *dir = tmpdir_new("layout");
     size_t len;
     write_target_model(m, "avx2", dir);
