@@ -264,15 +264,6 @@ static int first_unrolled_level(const IrOp *op, const TapLevel *lv, int nlv) {
     return u;
 }
 
-/* One kernel row (KW taps x Cin channels, contiguous) in input order: per
- * input channel the KW*NB weight vectors, then per input column and tile
- * row one broadcast, multiplied at once into each pixel that reads it
- * (pixel column q reads input column u through tap u - q*SW); the rows
- * alternate so that consecutive fmas go to different accumulators.  In tap
- * order (emit_tile_step) the same input is broadcast once per tap, and gcc
- * merges those broadcasts and keeps them live across the row: on AVX-512,
- * flowers conv1 (16 pixels) spilled 39 vectors and reloaded 77 per 144
- * fmas (docs/decisions/simd.md). */
 /* A row in input order keeps PX*NB accumulators, KW*NB weight vectors and
  * the broadcast live.  When that is the whole register file (AVX2's pooled
  * first-layer tile: 12 + 3 + 1 = 16), gcc 12 keeps accumulators on the stack
@@ -284,6 +275,15 @@ static bool last_weights_unshared(const ConvTile *t, int nb, int px, int kw) {
     return px * nb + kw * nb + 1 >= t->regs;
 }
 
+/* One kernel row (KW taps x Cin channels, contiguous) in input order: per
+ * input channel the KW*NB weight vectors, then per input column and tile
+ * row one broadcast, multiplied at once into each pixel that reads it
+ * (pixel column q reads input column u through tap u - q*SW); the rows
+ * alternate so that consecutive fmas go to different accumulators.  In tap
+ * order (emit_tile_step) the same input is broadcast once per tap, and gcc
+ * merges those broadcasts and keeps them live across the row: on AVX-512,
+ * flowers conv1 (16 pixels) spilled 39 vectors and reloaded 77 per 144
+ * fmas (docs/decisions/simd.md). */
 static void emit_row_by_input(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px, const char *xp,
                               const char *wp) {
     int c = op->in_shape.c, kw = op->kw, sw = op->sw, cols = t->cols, rows = px / cols;
@@ -291,7 +291,7 @@ static void emit_row_by_input(Emitter *e, const IrOp *op, const ConvTile *t, int
     int kept = last_weights_unshared(t, nb, px, kw) ? kw - 1 : kw;   /* weight columns held in registers */
     for (int ch = 0; ch < c; ch++) {
         emit(e, "{\n");
-        const char *w[16][4];
+        const char *w[16][4];   /* KW <= 16 (shares_broadcasts), NB <= 4 */
         for (int kx = 0; kx < kw; kx++)
             for (int v = 0; v < nb; v++) {
                 long long off = (long long)(kx * c + ch) * t->bw + packed_offset(op, t, v * t->lanes);
