@@ -204,7 +204,24 @@ class Bench:
              f"-DIN_SIZE={prefix}_INPUT_SIZE", f"-DOUT_SIZE={prefix}_OUTPUT_SIZE",
              os.path.join(SRC, "harness.c"), stats.pop("object"), "-o", exe, "-lm"], 300)
         output = os.path.join(work, "output.bin")
+        stats["instructions"] = self.instructions(exe, model, name, target)
         return self.timed([exe, os.path.join(OUT, "models", model, "input.bin"), output]), output, ""
+
+    def instructions(self, exe, model, name, target):
+        """Instructions of one <name>_infer call counted by callgrind: the same
+        on a busy machine as on a quiet one, so runs compare where the µs do
+        not.  A string says why there is no count (valgrind runs no AVX-512)."""
+        if target == "avx512" or (target == "auto" and "avx512f" in cpu_flags()):
+            return "n/a: valgrind has no AVX-512"
+        out_file = os.path.join(OUT, "runs", f"{model}.{target}.callgrind")
+        try:
+            run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", f"--toggle-collect={name}_infer",
+                 exe, os.path.join(OUT, "models", model, "input.bin"), out_file + ".bin", "once"], 600)
+            with open(out_file) as f:
+                totals = re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M)
+        except (RowFailed, OSError) as e:
+            return f"n/a: {e}"
+        return int(totals.group(1)) if totals else "n/a: no totals in callgrind's output"
 
     def compile_stats(self, c_file, flags):
         """gcc -O2 of the generated file: CPU seconds, peak RSS, object size."""

@@ -74,11 +74,13 @@ def summary_line(model, rows):
 
 
 def compile_table(compile_rows):
-    lines = ["| model | target | generated lines | cnnc CPU s | gcc -O2 CPU s | gcc peak MB | object bytes |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| model | target | generated lines | cnnc CPU s | gcc -O2 CPU s | gcc peak MB | object bytes "
+             "| instructions per inference |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for c in compile_rows:
+        n = c.get("instructions", "n/a")
         lines.append(f"| {c['model']} | {c['target']} | {c['lines']} | {c['cnnc_s']:.2f} | {c['gcc_s']:.1f} | "
-                     f"{c['gcc_mb']:.0f} | {c['obj_bytes']} |")
+                     f"{c['gcc_mb']:.0f} | {c['obj_bytes']} | {n if isinstance(n, str) else f'{n:,}'} |")
     return lines
 
 
@@ -141,5 +143,9 @@ def render(bench, cpu, elapsed):
     out += ["", "cnnc speed-up = the row's median / the fastest cnnc target's median.", "",
             "## Best cnnc target vs the fastest peer", ""]
     out += [summary_line(m, [r for r in bench.rows if r["model"] == m]) for m in models]
-    out += ["", "## Compiling the generated C (gcc -O2)", ""] + compile_table(bench.compile_rows)
+    out += ["", "## Compiling the generated C (gcc -O2)", "",
+            "Instructions per inference: one call of the model's `_infer`, counted by "
+            "`valgrind --tool=callgrind`. Unlike the µs above they do not move with the machine's "
+            "load, so they are the figure to compare between runs and commits (fewer is not always "
+            "faster: memory stalls do not show).", ""] + compile_table(bench.compile_rows)
     return "\n".join(out) + "\n"

@@ -18,7 +18,7 @@ SUDO=""
 
 # cnnc's own build dependencies, then the peers'.
 bash scripts/setup.sh
-packages=(g++ libdnnl-dev python3-torch python3-onnx python3-numpy time util-linux)
+packages=(g++ libdnnl-dev python3-torch python3-onnx python3-numpy time util-linux valgrind)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
