@@ -55,8 +55,11 @@ char *path_join(const char *dir, const char *rel);  /* rel if absolute */
 char *path_stem(const char *path);                  /* "dir/mnist.cnn" → "mnist" */
 bool ends_with(const char *s, const char *suffix);
 /* Renames tmps[i] to paths[i] for i < n, all or nothing: when one rename
- * fails, the outputs already renamed are removed (errno is kept) and its index
- * is returned; -1 when all were renamed. */
+ * fails, the outputs already renamed are undone (errno is kept) and its index
+ * is returned; -1 when all were renamed.  Undone means the file that was
+ * there before is back: each existing output is first hard-linked to
+ * "TMP.old" (removed at the end); where it cannot be (a file system without
+ * hard links), the new output is removed instead. */
 int rename_all(const char *const *tmps, const char *const *paths, int n);
 /* Whether two paths name one existing file (same device and inode). */
 bool same_file(const char *a, const char *b);

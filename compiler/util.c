@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct Block {
     struct Block *next;
@@ -137,16 +138,27 @@ bool same_file(const char *a, const char *b) {
 }
 
 int rename_all(const char *const *tmps, const char *const *paths, int n) {
-    for (int i = 0; i < n; i++) {
-        if (rename(tmps[i], paths[i]) == 0)
-            continue;
-        int saved = errno;
-        for (int k = 0; k < i; k++)
-            remove(paths[k]);
-        errno = saved;
-        return i;
+    const char **backups = arena_alloc((size_t)n * sizeof *backups);
+    for (int i = 0; i < n; i++) {   /* a second name for each output that exists */
+        const char *backup = arena_printf("%s.old", tmps[i]);
+        backups[i] = link(paths[i], backup) == 0 ? backup : NULL;
     }
-    return -1;
+    int failed = -1;
+    for (int i = 0; i < n && failed < 0; i++)
+        if (rename(tmps[i], paths[i]) != 0)
+            failed = i;
+    int saved = errno;
+    for (int i = 0; i < n; i++) {
+        bool undo = i < failed;
+        if (backups[i] && undo)
+            rename(backups[i], paths[i]);   /* the previous output is back */
+        else if (backups[i])
+            remove(backups[i]);
+        else if (undo)
+            remove(paths[i]);   /* there was none, or it could not be linked */
+    }
+    errno = saved;
+    return failed;
 }
 
 static int edit_distance(const char *a, const char *b) {

@@ -1,5 +1,5 @@
 /* cnnc_simd_math.h — vector exp, sigmoid and tanh for every cnnc SIMD
- * header, and cnnc_vload_unshared (at the end).
+ * header, and cnnc_opaque_row (at the end).
  *
  * Included by each cnnc_simd_<isa>.h after it has defined the vocabulary
  * (cnnc_v, cnnc_vfma, cnnc_vround, cnnc_vpow2i, cnnc_vsel_lt, ...), so one
@@ -85,23 +85,27 @@ static inline cnnc_v cnnc_vleaky_relu(cnnc_v x, float alpha) {
     return cnnc_vfma(cnnc_vmin(cnnc_vzero(), x), cnnc_vbcast(alpha), cnnc_vmax(cnnc_vzero(), x));
 }
 
-/* cnnc_vload(p), but never merged with an identical load elsewhere, so it
- * can be the memory operand of the one fma that uses it rather than a
- * register live across a kernel row.  The conv kernel uses it where its tile
- * needs every vector register (AVX2's pooled first-layer tile: 12
- * accumulators, 3 weights, 1 broadcast), where gcc 12 otherwise keeps
- * accumulators on the stack (54 stack accesses per 108 fmas; 8 with this).
- * For gcc an empty asm hides the pointer from the optimizer.  Elsewhere it
- * is a plain load: clang allocates that tile well by itself (10 stack
- * accesses) and measured mixed with the asm (flowers conv1 5% faster, cifar
- * conv1 12% slower). */
-#if defined(__GNUC__) && !defined(__clang__)
-static inline cnnc_v cnnc_vload_unshared(const float *p) {
-    __asm__ volatile("" : "+r"(p));
-    return cnnc_vload(p);
+/* p itself, but gcc cannot see how it relates to the previous loop
+ * iteration's.  A conv tile of two output rows reads, at kernel row ky,
+ * input row ky + 1 for its second row: the very broadcasts its first row
+ * loads at ky + 1.  gcc 12's predictive commoning (it runs at -O2) then
+ * carries those loads from one ky iteration to the next in registers, which
+ * the tile's accumulators have already taken: accumulators go to the stack
+ * (AVX2 flowers conv1: 54 stack accesses per 108 fmas; AVX-512: 40 per 144;
+ * LeNet c1: 23 per 60).  Such a loop's input pointer goes through this
+ * (also Winograd's loop over overlapping input tiles); for gcc an empty asm
+ * hides its value (2-10 stack accesses left, as with
+ * -fno-predictive-commoning).  clang has no such pass and gets the plain
+ * pointer, and so does AArch64: there gcc carried nothing (LeNet c1 is the
+ * same with -fno-predictive-commoning) and the asm made its pre-RA
+ * scheduler spill more (36 -> 67 stack accesses per 120 fmas). */
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+static inline const float *cnnc_opaque_row(const float *p) {
+    __asm__("" : "+r"(p));
+    return p;
 }
 #else
-#define cnnc_vload_unshared cnnc_vload
+#define cnnc_opaque_row(p) (p)
 #endif
 
 #endif

@@ -317,26 +317,122 @@ Test(layout, pooled_first_layer_tiles_on_avx2) {
     run(arena_printf("rm -rf %s", dir));
 }
 
-/* That AVX2 tile needs all 16 vector registers (12 accumulators, 3 weights,
- * the broadcast), where gcc spills accumulators: its last weight column is
- * loaded at each use (cnnc_vload_unshared, the fmas' memory operand).  The
- * 1-channel tile (15 registers) and AVX-512's (32) keep every weight in a
- * register.  conv_simd.c: last_weights_unshared. */
-Test(layout, full_register_tile_loads_last_weights_unshared) {
-    Model *m = pooled_rgb_model(), *one = pooled_gray_model();
-    char *dir = tmpdir_new("layout");
+/* A pooled tile's second row loads, at kernel row ky, what its first row
+ * loads at ky + 1; gcc's predictive commoning carries those loads across
+ * the ky loop and spills accumulators when they do not fit beside them
+ * (AVX2 flowers conv1: 12 accumulators + 24 carried; AVX-512: 16 + 30;
+ * LeNet c1's pixel tile: 12 + 5).  Those loops read their input row through
+ * cnnc_opaque_row; MNIST's one-channel tile (8 + 4 on AVX2, 16 + 6 on
+ * AVX-512) and one-row tiles keep the plain pointer.  simd_opaque_row. */
+static int opaque_rows(const Model *m, const char *target, const char *dir) {
+    write_target_model(m, target, dir);
     size_t len;
-    write_target_model(m, "avx2", dir);
     const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
-    cr_expect_gt(count_of(c, "cnnc_vload_unshared("), 0, "%.3000s", c);
-    cr_expect_eq(count_of(c, "const cnnc_v w2_0"), 0, "%.3000s", c);
-    cr_expect_gt(count_of(c, "const cnnc_v w1_0"), 0, "%.3000s", c);
-    write_target_model(m, "avx512", dir);
-    c = read_whole_file(arena_printf("%s/model.c", dir), &len);
-    cr_expect_eq(count_of(c, "cnnc_vload_unshared("), 0, "%.3000s", c);
-    write_target_model(one, "avx2", dir);
-    c = read_whole_file(arena_printf("%s/model.c", dir), &len);
-    cr_expect_eq(count_of(c, "cnnc_vload_unshared("), 0, "%.3000s", c);
+    cr_expect_gt(count_of(c, "for (int ky = 0; ky < "), 0, "%s: %.3000s", target, c);
+    return count_of(c, "const float *xk = cnnc_opaque_row(x0 + ky * ");
+}
+
+Test(layout, ky_row_hidden_where_carried_loads_spill) {
+    char *dir = tmpdir_new("layout");
+    Model *rgb = pooled_rgb_model(), *gray = pooled_gray_model();
+    Model *lenet_c1 = checked_model(arena_printf(
+        "model t\ninput 32x32x1\nc1: conv2d filters=6 kernel=5 activation=tanh weights=%s bias=%s\nmaxpool\n",
+        R(5 * 5 * 6), R(6)));
+    Model *unpooled = checked_model(arena_printf(
+        "model t\ninput 24x24x3\nc1: conv2d filters=16 kernel=3 activation=relu weights=%s bias=%s\n", R(432), R(16)));
+    cr_expect_gt(opaque_rows(rgb, "avx2", dir), 0);
+    size_t len;   /* all three weight columns in registers */
+    cr_expect(strstr(read_whole_file(arena_printf("%s/model.c", dir), &len), "const cnnc_v w2_0 = cnnc_vload("));
+    cr_expect_gt(opaque_rows(rgb, "avx512", dir), 0);
+    cr_expect_gt(opaque_rows(lenet_c1, "avx2", dir), 0);
+    cr_expect_eq(opaque_rows(gray, "avx2", dir), 0);
+    cr_expect_eq(opaque_rows(gray, "avx512", dir), 0);
+    cr_expect_eq(opaque_rows(unpooled, "avx2", dir), 0);
+    run(arena_printf("rm -rf %s", dir));
+}
+
+/* The loops of gcc -O2's object code for DIR/model.c, from objdump: for
+ * each innermost loop (a backward jump with no other inside it) of a
+ * function whose name has "_conv", its fmas and its vector accesses to the
+ * stack (spilled registers).  Returns the worst stack accesses per fma over
+ * the loops of 60 fmas or more, and how many such loops there were. */
+static double worst_spill_rate(const char *dir, const char *flags, int *loops) {
+    cr_assert_eq(run(arena_printf("cd %s && gcc -std=c11 -O2 %s -I%s -c model.c -o model.o && "
+                                  "objdump -d --no-show-raw-insn model.o > model.s", dir, flags, runtime_dir())),
+                 0, "gcc or objdump failed in %s", dir);
+    FILE *f = fopen(arena_printf("%s/model.s", dir), "r");
+    cr_assert_not_null(f);
+    enum { MAX_INSNS = 1 << 16 };
+    static unsigned long addr[MAX_INSNS];
+    static char fma[MAX_INSNS], stack[MAX_INSNS];
+    static unsigned long target[MAX_INSNS];
+    char line[512];
+    int n = 0;
+    bool conv = false;
+    double worst = 0;
+    *loops = 0;
+    for (bool more = true; more;) {
+        more = fgets(line, sizeof line, f) != NULL;
+        bool header = more && strchr(line, '<') && strstr(line, ">:");
+        if (!more || header) {   /* the previous function is complete: its innermost loops */
+            for (int j = 0; conv && j < n; j++) {
+                if (!target[j] || target[j] >= addr[j])
+                    continue;
+                bool inner = true;   /* no other loop within [target[j], addr[j]] */
+                for (int k = 0; k < n && inner; k++)
+                    inner = k == j || !target[k] || target[k] >= addr[k] || target[k] < target[j] || addr[k] > addr[j];
+                int fmas = 0, spills = 0;
+                for (int k = 0; inner && k <= j; k++)
+                    if (addr[k] >= target[j])
+                        fmas += fma[k], spills += stack[k];
+                if (inner && fmas >= 60) {
+                    ++*loops;
+                    worst = (double)spills / fmas > worst ? (double)spills / fmas : worst;
+                }
+            }
+            n = 0;
+            conv = header && strstr(line, "_conv");
+            continue;
+        }
+        unsigned long a, t = 0;
+        char text[400];
+        if (!conv || n == MAX_INSNS || sscanf(line, " %lx:\t%399[^\n]", &a, text) != 2)
+            continue;
+        if (text[0] == 'j')
+            sscanf(text, "%*s %lx", &t);
+        addr[n] = a, target[n] = t;
+        fma[n] = strstr(text, "vfmadd") != NULL;
+        stack[n] = strstr(text, "mm") && (strstr(text, "(%rsp)") || strstr(text, "(%rbp)"));
+        n++;
+    }
+    fclose(f);
+    return worst;
+}
+
+/* What cnnc_opaque_row is for, checked on gcc's code: the tiles that spilled
+ * accumulators to predictive commoning (AVX2 pooled 3-channel tile: 54 stack
+ * accesses per 108 fmas; LeNet c1's pixel tile: 23 per 60; AVX-512's
+ * 16-pixel tile: 40 per 144) keep them in registers, at most one stack
+ * access per 6 fmas (now 10/108, 4/60, 0/144). */
+Test(layout, first_layer_tiles_do_not_spill_under_gcc, .timeout = 240) {
+    if (!have("objdump"))
+        cr_skip_test("no objdump");
+    char *dir = tmpdir_new("layout");
+    Model *lenet_c1 = checked_model(arena_printf(
+        "model t\ninput 32x32x1\nc1: conv2d filters=6 kernel=5 activation=tanh weights=%s bias=%s\nmaxpool\n",
+        R(5 * 5 * 6), R(6)));
+    struct { Model *m; const char *target, *flags; } cases[] = {
+        {pooled_rgb_model(), "avx2", "-mavx2 -mfma"},
+        {pooled_rgb_model(), "avx512", "-mavx512f -mfma"},
+        {lenet_c1, "avx2", "-mavx2 -mfma"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_target_model(cases[i].m, cases[i].target, dir);
+        int loops;
+        double rate = worst_spill_rate(dir, cases[i].flags, &loops);
+        cr_expect_gt(loops, 0, "case %zu: no loop of 60 fmas", i);
+        cr_expect_leq(rate, 1.0 / 6, "case %zu (%s): %.2f stack accesses per fma", i, cases[i].target, rate);
+    }
     run(arena_printf("rm -rf %s", dir));
 }
 

@@ -120,7 +120,8 @@ static void touch(const char *path) {
 }
 
 /* `cnnc m.cnn -o W` with a directory named W.h: the .c must not be left
- * behind once the .h cannot be put in place. */
+ * behind once the .h cannot be put in place, and a W from an earlier run
+ * must still be there. */
 Test(util, rename_all_is_all_or_nothing) {
     char dir[] = "/tmp/cnnc_util_XXXXXX";
     cr_assert(mkdtemp(dir));
@@ -142,6 +143,27 @@ Test(util, rename_all_is_all_or_nothing) {
     cr_assert_eq(access("X.h", F_OK), 0);
     remove("X");
     remove("X.h");
+    /* Outputs of an earlier run: the one renamed before the failure is put
+     * back as it was, and no backup is left behind. */
+    FILE *f = fopen("Y", "w");
+    cr_assert(f);
+    fputs("old", f);
+    fclose(f);
+    touch("Y.tmp1");
+    touch("Y.h.tmp1");
+    cr_assert_eq(mkdir("Y.h", 0700), 0);
+    const char *tmps3[] = {"Y.tmp1", "Y.h.tmp1"}, *paths3[] = {"Y", "Y.h"};
+    cr_assert_eq(rename_all(tmps3, paths3, 2), 1);
+    char text[8] = {0};
+    f = fopen("Y", "r");
+    cr_assert(f, "the earlier Y is gone");
+    cr_assert_eq(fread(text, 1, sizeof text - 1, f), 3);
+    fclose(f);
+    cr_assert_str_eq(text, "old");
+    cr_assert_neq(access("Y.tmp1.old", F_OK), 0, "backup left behind");
+    remove("Y");
+    remove("Y.h.tmp1");
+    rmdir("Y.h");
     cr_assert_eq(chdir("/"), 0);
     cr_assert_eq(rmdir(dir), 0);
 }

@@ -210,9 +210,10 @@ Test(winograd, kernel_choice) {
     cr_expect_null(conv_winograd_kernel_any(&seven, t));
 }
 
-/* The emitted body of op's F(4x4,3x3) kernel on AVX2 (weights not needed). */
-static char *winograd_body(IrOp *op) {
-    op->kernel = conv_winograd_variant_kernel(op, target_by_name("avx2"), 4);
+/* The emitted body of op's F(4x4,3x3) kernel on a target (weights not
+ * needed). */
+static char *winograd_body_on(IrOp *op, const char *target) {
+    op->kernel = conv_winograd_variant_kernel(op, target_by_name(target), 4);
     cr_assert_not_null(op->kernel);
     op->kernel->pack(op);
     char *text;
@@ -222,6 +223,22 @@ static char *winograd_body(IrOp *op) {
     op->kernel->emit_body(&e, op);
     fclose(f);
     return text;
+}
+
+static char *winograd_body(IrOp *op) { return winograd_body_on(op, "avx2"); }
+
+/* Neighbouring input tiles share alpha - m = 2 columns of 6 loads, which
+ * gcc's predictive commoning carries to the next tile in registers when the
+ * tile loop is innermost (one vector of input channels): 36 + 12 do not fit
+ * 32 registers (AVX-512 flowers conv2: 68 stack accesses per tile, 37 with
+ * the pointer hidden).  With two vectors of channels the k loop is
+ * innermost and nothing is carried.  simd_opaque_row. */
+Test(winograd, input_tile_pointer_hidden_where_tiles_are_innermost) {
+    IrOp flowers2 = choice_op(92, 92, 16, 32, 3, 1, UNROLL_AUTO);
+    cr_expect(strstr(winograd_body_on(&flowers2, "avx512"), "const float *x = cnnc_opaque_row(in + "));
+    IrOp two_vectors = choice_op(92, 92, 32, 32, 3, 1, UNROLL_AUTO);
+    cr_expect_null(strstr(winograd_body_on(&two_vectors, "avx512"), "cnnc_opaque_row"));
+    cr_expect_null(strstr(winograd_body_on(&flowers2, "avx2"), "cnnc_opaque_row"));
 }
 
 /* With a fused 2x2 pool the tiles cover only the conv outputs the pool reads:

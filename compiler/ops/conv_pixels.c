@@ -31,6 +31,7 @@ typedef struct PixelTile {
     int rows;           /* conv rows in flight: 2 with a fused pool, else 1 */
     int vecs;           /* most vectors of L pixels per row segment */
     int oh, ow;         /* conv rows and columns computed (a pool drops odd ends) */
+    int regs;           /* vector registers of the target */
     const Layer *pool;  /* the fused pool, or NULL */
 } PixelTile;
 
@@ -48,7 +49,7 @@ static int conv_cols(const IrOp *op) { return op->in_shape.w - op->dw * (op->kw 
  * the register file.  With a pool, pairs of vectors make one pooled vector,
  * so V is even (or 1 when a vector holds pairs itself: L >= 2). */
 static PixelTile pixel_tile(const IrOp *op, int lanes, int regs) {
-    PixelTile t = {.lanes = lanes, .pool = conv_fused_pool(op), .oh = conv_rows(op), .ow = conv_cols(op)};
+    PixelTile t = {.lanes = lanes, .pool = conv_fused_pool(op), .oh = conv_rows(op), .ow = conv_cols(op), .regs = regs};
     t.rows = t.pool ? 2 : 1;
     if (t.pool)
         t.oh = op->out_shape.h * 2, t.ow = op->out_shape.w * 2;
@@ -131,7 +132,10 @@ static void emit_window(Emitter *e, const IrOp *op, const PixelTile *t, int nvec
     emit(e, "cnnc_v w;\n");
     if (roll_ky) {
         emit(e, "for (int ky = 0; ky < %d; ky++) {\n", op->kh);
-        emit(e, "const float *xk = x0 + ky * %d, *wk = %s + ky * %d;\n", row, w, wrow);
+        const char *xk = arena_printf("x0 + ky * %d", row);
+        if (!roll_kx)   /* the tile's later rows load the next ky's inputs of its first rows */
+            xk = simd_opaque_row(xk, op->out_shape.c * t->rows * nvec, (t->rows - 1) * nvec * op->kw, t->regs);
+        emit(e, "const float *xk = %s, *wk = %s + ky * %d;\n", xk, w, wrow);
         emit_kernel_row(e, op, t, nvec, last, roll_kx);
         emit(e, "}\n");
         return;

@@ -60,6 +60,10 @@ int simd_register_count(const Target *t) {
     return t->kind == TARGET_AVX512 || t->kind == TARGET_NEON ? 32 : 16;
 }
 
+const char *simd_opaque_row(const char *row, int live, int carried, int regs) {
+    return live + carried > regs - 2 ? arena_printf("cnnc_opaque_row(%s)", row) : row;
+}
+
 /* A short kernel row is unrolled (emit_tap_levels); when neighbouring
  * pixels of a tile read overlapping inputs (stride below the kernel width:
  * the 1- and 3-channel first layers), the same input value is broadcast for
@@ -264,17 +268,6 @@ static int first_unrolled_level(const IrOp *op, const TapLevel *lv, int nlv) {
     return u;
 }
 
-/* A row in input order keeps PX*NB accumulators, KW*NB weight vectors and
- * the broadcast live.  When that is the whole register file (AVX2's pooled
- * first-layer tile: 12 + 3 + 1 = 16), gcc 12 keeps accumulators on the stack
- * (54 stack accesses per 108 fmas of flowers conv1); the last kx's weights
- * are then loaded at each use with cnnc_vload_unshared, which gcc makes the
- * fmas' memory operands: 2-8 stack accesses, flowers conv1 ~10% faster
- * (docs/decisions/simd.md). */
-static bool last_weights_unshared(const ConvTile *t, int nb, int px, int kw) {
-    return px * nb + kw * nb + 1 >= t->regs;
-}
-
 /* One kernel row (KW taps x Cin channels, contiguous) in input order: per
  * input channel the KW*NB weight vectors, then per input column and tile
  * row one broadcast, multiplied at once into each pixel that reads it
@@ -288,27 +281,19 @@ static void emit_row_by_input(Emitter *e, const IrOp *op, const ConvTile *t, int
                               const char *wp) {
     int c = op->in_shape.c, kw = op->kw, sw = op->sw, cols = t->cols, rows = px / cols;
     int row_floats = op->sh * op->in_shape.w * c;
-    int kept = last_weights_unshared(t, nb, px, kw) ? kw - 1 : kw;   /* weight columns held in registers */
     for (int ch = 0; ch < c; ch++) {
         emit(e, "{\n");
-        const char *w[16][4];   /* KW <= 16 (shares_broadcasts), NB <= 4 */
         for (int kx = 0; kx < kw; kx++)
-            for (int v = 0; v < nb; v++) {
-                long long off = (long long)(kx * c + ch) * t->bw + packed_offset(op, t, v * t->lanes);
-                if (kx < kept) {
-                    emit(e, "const cnnc_v w%d_%d = cnnc_vload(%s + %lld);\n", kx, v, wp, off);
-                    w[kx][v] = arena_printf("w%d_%d", kx, v);
-                } else {
-                    w[kx][v] = arena_printf("cnnc_vload_unshared(%s + %lld)", wp, off);
-                }
-            }
+            for (int v = 0; v < nb; v++)
+                emit(e, "const cnnc_v w%d_%d = cnnc_vload(%s + %lld);\n", kx, v, wp,
+                     (long long)(kx * c + ch) * t->bw + packed_offset(op, t, v * t->lanes));
         for (int u = 0; u < (cols - 1) * sw + kw; u++)
             for (int r = 0; r < rows; r++) {
                 emit(e, "x = cnnc_vbcast(%s[%d]);", xp, r * row_floats + u * c + ch);
                 for (int q = 0; q < cols; q++) {
                     int kx = u - q * sw;
                     for (int v = 0; v < nb && kx >= 0 && kx < kw; v++)
-                        emit(e, " a%d_%d = cnnc_vfma(x, %s, a%d_%d);", r * cols + q, v, w[kx][v], r * cols + q, v);
+                        emit(e, " a%d_%d = cnnc_vfma(x, w%d_%d, a%d_%d);", r * cols + q, v, kx, v, r * cols + q, v);
                 }
                 emit(e, "\n");
             }
@@ -342,6 +327,13 @@ static void emit_unrolled_steps(Emitter *e, const IrOp *op, const ConvTile *t, i
     }
 }
 
+/* Broadcasts of one kernel row that the tile's rows after the first share
+ * with the next kernel row's first rows (simd_opaque_row). */
+static int carried_loads(const IrOp *op, const ConvTile *t, int px) {
+    int rows = px / t->cols;
+    return (rows - 1) * ((t->cols - 1) * op->sw + op->kw) * op->in_shape.c;
+}
+
 /* Loops over levels [level, u), then the unrolled levels [u, nlv).  The
  * innermost rolled loop indexes from its parent's pointers directly. */
 static void emit_tap_levels(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px, const TapLevel *lv,
@@ -358,8 +350,10 @@ static void emit_tap_levels(Emitter *e, const IrOp *op, const ConvTile *t, int n
         emit_tile_step(e, op, t, nb, px, xs, arena_printf("(%s + %s * %lld)", wp, l->var, l->wstride));
     } else {
         const char *xk = level ? arena_printf("xk%d", level) : "xk", *wk = level ? arena_printf("wk%d", level) : "wk";
-        emit(e, "const float *%s = %s + %s * %d, *%s = %s + %s * %lld;\n", xk, xp, l->var, l->xstride, wk, wp,
-             l->var, l->wstride);
+        const char *row = arena_printf("%s + %s * %d", xp, l->var, l->xstride);
+        if (level == 0 && u == 1)
+            row = simd_opaque_row(row, px * nb, carried_loads(op, t, px), t->regs);
+        emit(e, "const float *%s = %s, *%s = %s + %s * %lld;\n", xk, row, wk, wp, l->var, l->wstride);
         emit_tap_levels(e, op, t, nb, px, lv, nlv, u, level + 1, xk, wk);
     }
     emit(e, "}\n");

@@ -108,6 +108,7 @@ typedef struct WinoPlan {
  * prefetches the next point's U (cnnc_prefetch, measured only there). */
 typedef struct WinoTile {
     int lanes, nb, px;
+    int regs;   /* vector registers of the target */
     bool prefetch;
 } WinoTile;
 
@@ -175,7 +176,7 @@ static long long point_stride(const WinoPlan *p, int row_floats) {
 /* As conv_simd's tile: NB*PX accumulators, NB weight vectors and a
  * broadcast in the register file (SSE without fma: 6 spare). */
 static WinoTile wino_tile(const IrOp *op, int lanes, int regs, bool fma) {
-    WinoTile t = {.lanes = lanes};
+    WinoTile t = {.lanes = lanes, .regs = regs};
     int nvec = (op->out_shape.c + lanes - 1) / lanes;
     t.nb = min_int(nvec, regs >= 32 ? 4 : 2);
     t.px = min_int(8, (regs - t.nb - (fma ? 1 : 6)) / t.nb);
@@ -372,8 +373,11 @@ static void emit_tile_vectors(Emitter *e, const Wino *w, Sweep sweep, int rows, 
             continue;
         int m = w->plan.v->m;
         if (sweep == SWEEP_INPUT) {
-            emit(e, "const float *x = in + (ty * %d + tx * %d) * %d + k;\n", m * op->in_shape.w, m,
-                 op->in_shape.c);
+            const char *x = arena_printf("in + (ty * %d + tx * %d) * %d + k", m * op->in_shape.w, m, op->in_shape.c);
+            int alpha = w->plan.v->alpha;
+            if (full <= lanes)   /* no k loop: neighbouring tiles share alpha - m columns */
+                x = simd_opaque_row(x, alpha * alpha, (alpha - m) * alpha, w->tile.regs);
+            emit(e, "const float *x = %s;\n", x);
             emit(e, "float *vt = v + t * %d + k;\n", w->plan.cs);
             emit_input_transform(e, w, rows, cols, part ? tail : 0);
         } else {

@@ -12,6 +12,15 @@ const Target *simd_kernel_target(const IrOp *op);
 /* Vector registers of a target with this many lanes: 32 on AVX-512 and
  * NEON, 16 elsewhere. */
 int simd_register_count(const Target *t);
+/* The input pointer `row` of a loop with no inner loop, through
+ * cnnc_opaque_row (runtime/cnnc_simd_math.h) when gcc's predictive
+ * commoning would spill.  Loads of one iteration that the next iteration
+ * loads again (a conv tile's later rows read the next ky's rows of its first
+ * ones; Winograd's neighbouring input tiles overlap by alpha - m columns)
+ * are carried in registers by gcc: hidden when those `carried` loads and the
+ * `live` values of the body (accumulators, transform points) leave fewer
+ * than two of `regs`; below that the reuse is free and kept. */
+const char *simd_opaque_row(const char *row, int live, int carried, int regs);
 /* `cnnc_vrelu(x)` etc.: the fused activation around a vector expression. */
 const char *simd_act_expr(ActKind act, float alpha, const char *x);
 /* Whether max(f(a), f(b)) = f(max(a, b)) for the activation f: it never
