@@ -304,6 +304,13 @@ static Model *pooled_gray_model(void) {
         R(3 * 3 * 32), R(32)));
 }
 
+/* LeNet's c1 with its pool: one channel, 6 filters (conv_pixels.c). */
+static Model *lenet_c1_model(void) {
+    return checked_model(arena_printf(
+        "model t\ninput 32x32x1\nc1: conv2d filters=6 kernel=5 activation=tanh weights=%s bias=%s\nmaxpool\n",
+        R(5 * 5 * 6), R(6)));
+}
+
 Test(layout, pooled_first_layer_tiles_on_avx2) {
     Model *m = pooled_rgb_model(), *one = pooled_gray_model();
     char *dir = tmpdir_new("layout");
@@ -335,20 +342,48 @@ static int opaque_rows(const Model *m, const char *target, const char *dir) {
 Test(layout, ky_row_hidden_where_carried_loads_spill) {
     char *dir = tmpdir_new("layout");
     Model *rgb = pooled_rgb_model(), *gray = pooled_gray_model();
-    Model *lenet_c1 = checked_model(arena_printf(
-        "model t\ninput 32x32x1\nc1: conv2d filters=6 kernel=5 activation=tanh weights=%s bias=%s\nmaxpool\n",
-        R(5 * 5 * 6), R(6)));
     Model *unpooled = checked_model(arena_printf(
         "model t\ninput 24x24x3\nc1: conv2d filters=16 kernel=3 activation=relu weights=%s bias=%s\n", R(432), R(16)));
     cr_expect_gt(opaque_rows(rgb, "avx2", dir), 0);
     size_t len;   /* all three weight columns in registers */
     cr_expect(strstr(read_whole_file(arena_printf("%s/model.c", dir), &len), "const cnnc_v w2_0 = cnnc_vload("));
     cr_expect_gt(opaque_rows(rgb, "avx512", dir), 0);
-    cr_expect_gt(opaque_rows(lenet_c1, "avx2", dir), 0);
+    cr_expect_gt(opaque_rows(lenet_c1_model(), "avx2", dir), 0);
     cr_expect_eq(opaque_rows(gray, "avx2", dir), 0);
     cr_expect_eq(opaque_rows(gray, "avx512", dir), 0);
     cr_expect_eq(opaque_rows(unpooled, "avx2", dir), 0);
     run(arena_printf("rm -rf %s", dir));
+}
+
+/* One function's instructions from objdump: address, backward-jump target
+ * (0 if none), whether it is an fma, whether it is a vector stack access. */
+enum { MAX_INSNS = 1 << 16 };
+typedef struct Disassembly {
+    unsigned long addr[MAX_INSNS], target[MAX_INSNS];
+    char fma[MAX_INSNS], stack[MAX_INSNS];
+} Disassembly;
+
+/* Over fn's innermost loops (a backward jump with no other loop inside) of
+ * 60 fmas or more: counts them into *loops, returns the worst of `worst`
+ * and their stack accesses per fma. */
+static double innermost_loops(const Disassembly *fn, int n, int *loops, double worst) {
+    for (int j = 0; j < n; j++) {
+        if (!fn->target[j] || fn->target[j] >= fn->addr[j])
+            continue;
+        bool inner = true;
+        for (int k = 0; k < n && inner; k++)
+            inner = k == j || !fn->target[k] || fn->target[k] >= fn->addr[k] || fn->target[k] < fn->target[j] ||
+                    fn->addr[k] > fn->addr[j];
+        int fmas = 0, spills = 0;
+        for (int k = 0; inner && k <= j; k++)
+            if (fn->addr[k] >= fn->target[j])
+                fmas += fn->fma[k], spills += fn->stack[k];
+        if (inner && fmas >= 60) {
+            ++*loops;
+            worst = (double)spills / fmas > worst ? (double)spills / fmas : worst;
+        }
+    }
+    return worst;
 }
 
 /* The loops of gcc -O2's object code for DIR/model.c, from objdump: for
@@ -362,10 +397,7 @@ static double worst_spill_rate(const char *dir, const char *flags, int *loops) {
                  0, "gcc or objdump failed in %s", dir);
     FILE *f = fopen(arena_printf("%s/model.s", dir), "r");
     cr_assert_not_null(f);
-    enum { MAX_INSNS = 1 << 16 };
-    static unsigned long addr[MAX_INSNS];
-    static char fma[MAX_INSNS], stack[MAX_INSNS];
-    static unsigned long target[MAX_INSNS];
+    static Disassembly fn;
     char line[512];
     int n = 0;
     bool conv = false;
@@ -374,22 +406,9 @@ static double worst_spill_rate(const char *dir, const char *flags, int *loops) {
     for (bool more = true; more;) {
         more = fgets(line, sizeof line, f) != NULL;
         bool header = more && strchr(line, '<') && strstr(line, ">:");
-        if (!more || header) {   /* the previous function is complete: its innermost loops */
-            for (int j = 0; conv && j < n; j++) {
-                if (!target[j] || target[j] >= addr[j])
-                    continue;
-                bool inner = true;   /* no other loop within [target[j], addr[j]] */
-                for (int k = 0; k < n && inner; k++)
-                    inner = k == j || !target[k] || target[k] >= addr[k] || target[k] < target[j] || addr[k] > addr[j];
-                int fmas = 0, spills = 0;
-                for (int k = 0; inner && k <= j; k++)
-                    if (addr[k] >= target[j])
-                        fmas += fma[k], spills += stack[k];
-                if (inner && fmas >= 60) {
-                    ++*loops;
-                    worst = (double)spills / fmas > worst ? (double)spills / fmas : worst;
-                }
-            }
+        if (!more || header) {   /* the previous function is complete */
+            if (conv)
+                worst = innermost_loops(&fn, n, loops, worst);
             n = 0;
             conv = header && strstr(line, "_conv");
             continue;
@@ -400,9 +419,9 @@ static double worst_spill_rate(const char *dir, const char *flags, int *loops) {
             continue;
         if (text[0] == 'j')
             sscanf(text, "%*s %lx", &t);
-        addr[n] = a, target[n] = t;
-        fma[n] = strstr(text, "vfmadd") != NULL;
-        stack[n] = strstr(text, "mm") && (strstr(text, "(%rsp)") || strstr(text, "(%rbp)"));
+        fn.addr[n] = a, fn.target[n] = t;
+        fn.fma[n] = strstr(text, "vfmadd") != NULL;
+        fn.stack[n] = strstr(text, "mm") && (strstr(text, "(%rsp)") || strstr(text, "(%rbp)"));
         n++;
     }
     fclose(f);
@@ -418,13 +437,10 @@ Test(layout, first_layer_tiles_do_not_spill_under_gcc, .timeout = 240) {
     if (!have("objdump"))
         cr_skip_test("no objdump");
     char *dir = tmpdir_new("layout");
-    Model *lenet_c1 = checked_model(arena_printf(
-        "model t\ninput 32x32x1\nc1: conv2d filters=6 kernel=5 activation=tanh weights=%s bias=%s\nmaxpool\n",
-        R(5 * 5 * 6), R(6)));
     struct { Model *m; const char *target, *flags; } cases[] = {
         {pooled_rgb_model(), "avx2", "-mavx2 -mfma"},
         {pooled_rgb_model(), "avx512", "-mavx512f -mfma"},
-        {lenet_c1, "avx2", "-mavx2 -mfma"},
+        {lenet_c1_model(), "avx2", "-mavx2 -mfma"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_target_model(cases[i].m, cases[i].target, dir);
