@@ -214,6 +214,18 @@ Test(winograd, kernel_choice) {
     cr_expect_not_null(conv_winograd_kernel(&lenet_c3, target_by_name("sse4")));
     cr_expect_null(conv_winograd_kernel(&lenet_c3, t));
     cr_expect_null(conv_winograd_kernel_any(&seven, t));
+    /* One tile (cifar conv3, 4x4 outputs): the GEMM streams U (590 KB) for
+     * one fma per vector; estimated 0.83 on every target, measured 0.76 of
+     * the direct kernel on AVX2.  mnist conv3 (3x3 outputs of the same one
+     * tile, 1.48) stays direct: measured 1.26. */
+    IrOp cifar3 = choice_op(6, 6, 64, 64, 3, 1, UNROLL_AUTO);
+    IrOp mnist3 = choice_op(5, 5, 64, 64, 3, 1, UNROLL_AUTO);
+    const char *const simd_targets[] = {"sse4", "avx2", "avx512", "neon"};
+    for (int i = 0; i < 4; i++) {
+        const Target *target = target_by_name(simd_targets[i]);
+        cr_expect_not_null(conv_winograd_kernel(&cifar3, target), "%s", simd_targets[i]);
+        cr_expect_null(conv_winograd_kernel(&mnist3, target), "%s", simd_targets[i]);
+    }
 }
 
 /* The emitted body of op's F(4x4,3x3) kernel on a target (weights not
@@ -245,6 +257,25 @@ Test(winograd, input_tile_pointer_hidden_where_tiles_are_innermost) {
     IrOp two_vectors = choice_op(92, 92, 32, 32, 3, 1, UNROLL_AUTO);
     cr_expect_null(strstr(winograd_body_on(&two_vectors, "avx512"), "cnnc_opaque_row"));
     cr_expect_null(strstr(winograd_body_on(&flowers2, "avx2"), "cnnc_opaque_row"));
+}
+
+/* A block of fewer tiles than the register tile's PX: one tile of cifar
+ * conv3 with AVX2's 6 tiles x 2 vectors left 2 chains of 64 dependent fmas
+ * per point (latency-bound; CIFAR 612 k -> 493 k instructions with all 8
+ * vectors of output channels in one tile, 60.8 -> 54.6 us).  Several tiles
+ * keep their weight vectors in registers, so fewer vectors fit. */
+Test(winograd, few_tiles_take_more_output_vectors) {
+    IrOp cifar3 = choice_op(6, 6, 64, 64, 3, 1, UNROLL_AUTO);
+    char *text = winograd_body(&cifar3);
+    cr_assert(strstr(text, "1x1 tiles in blocks of 1 rows; GEMM tile 1 tiles x 8 vectors of 8"), "%.300s", text);
+    cr_expect(strstr(text, "a0_7 = cnnc_vfma(x, w7, a0_7)"));
+    cr_expect(strstr(winograd_body_on(&cifar3, "avx512"), "GEMM tile 1 tiles x 4 vectors of 16"));
+    cr_expect(strstr(winograd_body_on(&cifar3, "sse4"), "GEMM tile 1 tiles x 8 vectors of 4"));
+    IrOp two_tiles = choice_op(10, 6, 64, 64, 3, 1, UNROLL_AUTO);   /* 8x4 outputs */
+    text = winograd_body(&two_tiles);
+    cr_expect(strstr(text, "2x1 tiles in blocks of 2 rows; GEMM tile 2 tiles x 4 vectors of 8"), "%.300s", text);
+    IrOp policy = choice_op(21, 21, 64, 64, 3, 1, UNROLL_AUTO);
+    cr_expect(strstr(winograd_body(&policy), "GEMM tile 6 tiles x 2 vectors of 8"));
 }
 
 /* With a fused 2x2 pool the tiles cover only the conv outputs the pool reads:

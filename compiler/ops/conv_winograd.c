@@ -36,6 +36,7 @@
  */
 #include "simd.h"
 
+#include <math.h>
 #include <string.h>
 
 #define PAD_TO 16    /* V and M rows, U rows: a multiple of every lane count */
@@ -174,12 +175,23 @@ static long long point_stride(const WinoPlan *p, int row_floats) {
 }
 
 /* As conv_simd's tile: NB*PX accumulators, NB weight vectors and a
- * broadcast in the register file (SSE without fma: 6 spare). */
-static WinoTile wino_tile(const IrOp *op, int lanes, int regs, bool fma) {
+ * broadcast in the register file (SSE without fma: 6 spare).  A block of
+ * fewer tiles than that PX would leave too few independent chains of fma
+ * (cifar conv3 is one tile: 2 chains on AVX2, each waiting 4 cycles per
+ * fma), so it takes more vectors of output channels instead, split evenly;
+ * a weight read by one tile only needs no register (it is the fma's memory
+ * operand). */
+static WinoTile wino_tile(const IrOp *op, const WinoPlan *p, int lanes, int regs, bool fma) {
     WinoTile t = {.lanes = lanes, .regs = regs};
-    int nvec = (op->out_shape.c + lanes - 1) / lanes;
+    int nvec = (op->out_shape.c + lanes - 1) / lanes, spare = fma ? 1 : 6;
     t.nb = min_int(nvec, regs >= 32 ? 4 : 2);
-    t.px = min_int(8, (regs - t.nb - (fma ? 1 : 6)) / t.nb);
+    t.px = min_int(8, (regs - t.nb - spare) / t.nb);
+    int tiles = block_tiles(p);
+    if (tiles < t.px) {
+        int nb_max = (regs - spare) / (tiles + (tiles > 1)), groups = (nvec + nb_max - 1) / nb_max;
+        t.px = tiles;
+        t.nb = (nvec + groups - 1) / groups;
+    }
     return t;
 }
 
@@ -540,7 +552,8 @@ static void emit_auto(Emitter *e, const IrOp *op) {
         {16, 32, true, true}, {8, 16, true, true}, {4, 16, false, false}, {1, 16, false, false}};
     int n = (int)(sizeof paths / sizeof paths[0]);
     for (int i = 0; i < n; i++) {
-        Wino w = {op, wino_plan(op, variant_of(op)), wino_tile(op, paths[i].lanes, paths[i].regs, paths[i].fma)};
+        WinoPlan p = wino_plan(op, variant_of(op));
+        Wino w = {op, p, wino_tile(op, &p, paths[i].lanes, paths[i].regs, paths[i].fma)};
         w.tile.prefetch = paths[i].x86;   /* 4 lanes may be NEON */
         if (i + 1 < n)
             emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", paths[i].lanes);
@@ -557,7 +570,8 @@ static void winograd_emit_body(Emitter *e, const IrOp *op) {
         emit_auto(e, op);
         return;
     }
-    Wino w = {op, wino_plan(op, variant_of(op)), wino_tile(op, t->lanes, simd_register_count(t), t->fma)};
+    WinoPlan p = wino_plan(op, variant_of(op));
+    Wino w = {op, p, wino_tile(op, &p, t->lanes, simd_register_count(t), t->fma)};
     w.tile.prefetch = t->kind == TARGET_SSE4 || t->kind == TARGET_AVX2 || t->kind == TARGET_AVX512;
     emit_for_tile(e, &w);
 }
@@ -612,6 +626,13 @@ static bool winograd_applies(const IrOp *op, const WinoVariant *v) {
 #define OUTPUT_TRANSFORM_COST 350.0
 #define CHAINS_FOR_PEAK 8.0
 #define REQUIRED_GAIN 0.85
+/* Each vector of U comes into the block's GEMM once, from L2 or L3 (the U
+ * of a 64 -> 64 layer is 590 KB), and then feeds one fma per tile of the
+ * block.  With fewer than ~3 tiles the GEMM waits on U instead of on the
+ * fmas.  Calibrated on Zen 3, AVX2, one-tile layers against their direct
+ * kernel (which runs ~75% of peak on them): cifar conv3 0.76 of direct,
+ * mnist conv3 1.26 (docs/decisions/winograd.md, ninth session). */
+#define U_VECTOR_COST 3.0
 
 static int nonzeros(const double *row, int n) {
     int count = 0;
@@ -646,11 +667,12 @@ static double transform_cost(const WinoVariant *v, Sweep sweep) {
 static double winograd_cost_ratio(const IrOp *op, const Target *t, const WinoVariant *v) {
     int lanes = t->lanes ? t->lanes : PAD_TO, c = op->in_shape.c, f = op->out_shape.c;
     WinoPlan p = wino_plan(op, v);
-    WinoTile tile = wino_tile(op, lanes, t->lanes ? simd_register_count(t) : 32, t->lanes ? t->fma : true);
+    WinoTile tile = wino_tile(op, &p, lanes, t->lanes ? simd_register_count(t) : 32, t->lanes ? t->fma : true);
     double cvec = (c + lanes - 1) / lanes, fvec = (f + lanes - 1) / lanes;
     double chains = tile.nb * min_int(tile.px, block_tiles(&p));
     double gemm_rate = chains < CHAINS_FOR_PEAK ? chains / CHAINS_FOR_PEAK : 1.0;
-    double per_tile = points(v) * c * fvec / gemm_rate + cvec * transform_cost(v, SWEEP_INPUT) +
+    double per_fma = fmax(1.0 / gemm_rate, U_VECTOR_COST / block_tiles(&p));
+    double per_tile = points(v) * c * fvec * per_fma + cvec * transform_cost(v, SWEEP_INPUT) +
                       fvec * transform_cost(v, SWEEP_OUTPUT);
     double direct = (double)conv_rows(op) * conv_cols(op) * v->r * v->r * c * fvec;
     return (double)p.th * p.tw * per_tile / direct;
