@@ -278,6 +278,42 @@ Test(winograd, few_tiles_take_more_output_vectors) {
     cr_expect(strstr(winograd_body(&policy), "GEMM tile 6 tiles x 2 vectors of 8"));
 }
 
+/* `auto`: each path decides.  LeNet c3 is estimated 0.845 on AVX2 and SSE,
+ * 1.1 on AVX-512: the split kernel gives the 16-lane path the direct body
+ * and the others Winograd (LeNet-5 compiled for AVX2 from an auto file:
+ * 135 k -> 108 k instructions, as --target=avx2).  Where every path agrees
+ * (the policy layer) the plain Winograd kernel stays. */
+Test(winograd, auto_paths_decide_for_themselves) {
+    const Target *t = target_by_name("auto");
+    IrOp policy = choice_op(21, 21, 64, 64, 3, 1, UNROLL_AUTO);
+    cr_expect_eq(conv_winograd_kernel(&policy, t), conv_winograd_variant_kernel(&policy, t, 4));
+    IrOp lenet_c3 = choice_op(14, 14, 6, 16, 5, 1, UNROLL_AUTO);
+    lenet_c3.kernel = conv_winograd_kernel(&lenet_c3, t);
+    cr_assert_not_null(lenet_c3.kernel);
+    cr_expect_neq(lenet_c3.kernel, conv_winograd_variant_kernel(&lenet_c3, t, 4));
+    lenet_c3.symbol_prefix = "lenet5_c3";
+    lenet_c3.kernel->pack(&lenet_c3);
+    cr_assert_eq(lenet_c3.narrays, 2);   /* no bias in choice_op: the direct weights, U */
+    cr_expect_str_eq(lenet_c3.arrays[1].tensor, "winograd");
+    cr_expect_gt(lenet_c3.scratch_floats, 0);
+    char *text;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    Emitter e = {.out = f, .line_start = true};
+    lenet_c3.kernel->emit_body(&e, &lenet_c3);
+    fclose(f);
+    const char *lanes8 = strstr(text, "#elif CNNC_LANES == 8\n");
+    cr_assert_not_null(lanes8, "%.300s", text);
+    /* 16 lanes: the direct tile, U and the scratch unused; then Winograd. */
+    cr_expect(strstr(text, "#if CNNC_LANES == 16\n(void)lenet5_c3_winograd.f;\n(void)scratch;\n/* tile: "),
+              "%.300s", text);
+    cr_expect(strstr(text, "Winograd F(4x4,5x5)") > lanes8);
+    cr_expect(strstr(lanes8, "#elif CNNC_LANES == 8\n(void)lenet5_c3_weight.f;\n/* Winograd F(4x4,5x5)"));
+    cr_expect(strstr(lanes8, "#elif CNNC_LANES == 4\n(void)lenet5_c3_weight.f;\n/* Winograd F(4x4,5x5)"));
+    cr_expect(strstr(lanes8, "#else\n(void)lenet5_c3_weight.f;\n/* Winograd F(4x4,5x5)"));
+    free(text);
+}
+
 /* With a fused 2x2 pool the tiles cover only the conv outputs the pool reads:
  * cifar conv2's 13x13 outputs pool to 6x6, which 3x3 tiles of 4 cover (4x4
  * computed a row and a column of tiles that nothing read: 16 tiles for 9).

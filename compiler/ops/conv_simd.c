@@ -49,6 +49,16 @@ typedef struct ConvTile {
 
 #define PX_CAP_POOLED 16
 
+const AutoPath simd_auto_paths[SIMD_AUTO_PATHS] = {
+    {16, 32, true, true}, {8, 16, true, true}, {4, 16, false, false}, {1, 16, false, false}};
+
+void simd_emit_auto_branch(Emitter *e, int i) {
+    if (i + 1 < SIMD_AUTO_PATHS)
+        emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", simd_auto_paths[i].lanes);
+    else
+        emit(e, "#else\n");
+}
+
 const Target *simd_kernel_target(const IrOp *op) {
     const Target *t = target_by_name(op->kernel->isa);
     if (!t)
@@ -517,16 +527,15 @@ static void emit_conv_for_tile(Emitter *e, const IrOp *op, const ConvTile *t) {
 
 /* `auto`: one body per lane count the runtime header may pick, all reading
  * the same BW=16 packing. */
+void conv_simd_emit_auto_path(Emitter *e, const IrOp *op, const AutoPath *path) {
+    ConvTile t = tile_for(op, path->lanes, path->regs, path->fma, true);
+    emit_conv_for_tile(e, op, &t);
+}
+
 static void emit_conv_auto(Emitter *e, const IrOp *op) {
-    static const struct { int lanes, regs; bool fma; } paths[] = {
-        {16, 32, true}, {8, 16, true}, {4, 16, false}, {1, 16, false}};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        ConvTile t = tile_for(op, paths[i].lanes, paths[i].regs, paths[i].fma, true);
-        if (i + 1 < sizeof paths / sizeof paths[0])
-            emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", paths[i].lanes);
-        else
-            emit(e, "#else\n");
-        emit_conv_for_tile(e, op, &t);
+    for (int i = 0; i < SIMD_AUTO_PATHS; i++) {
+        simd_emit_auto_branch(e, i);
+        conv_simd_emit_auto_path(e, op, &simd_auto_paths[i]);
     }
     emit(e, "#endif\n");
 }
@@ -564,6 +573,11 @@ const KernelEmitter *conv_simd_kernel(const IrOp *op, const Target *t) {
         if (!strcmp(conv_simd_kernels[i].isa, t->name))
             return &conv_simd_kernels[i];
     return NULL;
+}
+
+const KernelEmitter *conv_simd_auto_kernel(const IrOp *op) {
+    const KernelEmitter *k = conv_simd_kernel(op, target_by_name("auto"));
+    return k == &conv_simd_kernels[0] ? k : NULL;
 }
 
 /* A 2x2 stride-2 unpadded pool after a conv that a SIMD kernel will compute

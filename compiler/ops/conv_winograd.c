@@ -33,6 +33,8 @@
  * around them have constant trip counts, so there are no per-element
  * branches.  Interpolation points 0, 1, -1, 1/2, -2 (and ∞) instead of the
  * usual 0, ±1, ±2: half the float32 error (docs/decisions/winograd.md).
+ * `auto` emits one body per lane count; each takes Winograd or the direct
+ * kernel on its own estimate (the split kernel, at the end of the file).
  */
 #include "simd.h"
 
@@ -447,6 +449,32 @@ static void emit_sweep(Emitter *e, const Wino *w, Sweep sweep, int nrows, bool l
 
 /* ------------------------------------------------------------------ GEMM */
 
+/* Input channel `c` (a C expression) of a GEMM tile: NB loads of U, a
+ * broadcast of V per tile, NB*PX fmas. */
+static void emit_gemm_step(Emitter *e, const Wino *w, int nb, int px, const char *c) {
+    int lanes = w->tile.lanes, cs = w->plan.cs;
+    emit(e, "{\n");
+    for (int v = 0; v < nb && w->tile.prefetch; v++)
+        if (v * lanes % PAD_TO == 0)   /* one per 64-byte row of U */
+            emit(e, "cnnc_prefetch(u%d + next + %s * %d);\n", v, c, PAD_TO);
+    for (int v = 0; v < nb; v++)
+        emit(e, "const cnnc_v w%d = cnnc_vload(u%d + %s * %d);\n", v, v, c, PAD_TO);
+    emit(e, "cnnc_v x;\n");
+    for (int p = 0; p < px; p++) {
+        emit(e, "x = cnnc_vbcast(vx[%d + %s]);", p * cs, c);
+        for (int v = 0; v < nb; v++)
+            emit(e, " a%d_%d = cnnc_vfma(x, w%d, a%d_%d);", p, v, v, p, v);
+        emit(e, "\n");
+    }
+    emit(e, "}\n");
+}
+
+/* The GEMM's input-channel loop does two channels per iteration when the
+ * count is even: the policy net on Zen 3, AVX2, 14.40 M -> 14.13 M
+ * instructions and 6-8% less time (two runs of 7 and 9 alternated rounds;
+ * the loop of 22 instructions for 10 fmas becomes 43 for 20). */
+#define GEMM_UNROLL 2
+
 /* PX tiles from t0 times NB vectors of output channels from f0, summed over
  * the input channels of point ξ; stored to M as full vectors. */
 static void emit_gemm_tile(Emitter *e, const Wino *w, int nb, int px) {
@@ -459,19 +487,10 @@ static void emit_gemm_tile(Emitter *e, const Wino *w, int nb, int px) {
     for (int v = 0; v < nb; v++)
         emit(e, "const float *u%d = up0 + (f0 + %d) / %d * %d + (f0 + %d) %% %d;\n", v, v * lanes, PAD_TO,
              w->op->in_shape.c * PAD_TO, v * lanes, PAD_TO);
-    emit(e, "for (int c = 0; c < %d; c++) {\n", w->op->in_shape.c);
-    for (int v = 0; v < nb && w->tile.prefetch; v++)
-        if (v * lanes % PAD_TO == 0)   /* one per 64-byte row of U */
-            emit(e, "cnnc_prefetch(u%d + next + c * %d);\n", v, PAD_TO);
-    for (int v = 0; v < nb; v++)
-        emit(e, "const cnnc_v w%d = cnnc_vload(u%d + c * %d);\n", v, v, PAD_TO);
-    emit(e, "cnnc_v x;\n");
-    for (int p = 0; p < px; p++) {
-        emit(e, "x = cnnc_vbcast(vx[%d + c]);", p * cs);
-        for (int v = 0; v < nb; v++)
-            emit(e, " a%d_%d = cnnc_vfma(x, w%d, a%d_%d);", p, v, v, p, v);
-        emit(e, "\n");
-    }
+    int step = w->op->in_shape.c % GEMM_UNROLL ? 1 : GEMM_UNROLL;
+    emit(e, "for (int c = 0; c < %d; c += %d) {\n", w->op->in_shape.c, step);
+    for (int k = 0; k < step; k++)
+        emit_gemm_step(e, w, nb, px, k ? arena_printf("(c + %d)", k) : "c");
     emit(e, "}\n");
     for (int p = 0; p < px; p++)
         for (int v = 0; v < nb; v++)
@@ -545,21 +564,20 @@ static void emit_for_tile(Emitter *e, const Wino *w) {
     emit(e, "}\n");
 }
 
+/* One `auto` path's body. */
+static void emit_auto_path(Emitter *e, const IrOp *op, const AutoPath *path) {
+    WinoPlan p = wino_plan(op, variant_of(op));
+    Wino w = {op, p, wino_tile(op, &p, path->lanes, path->regs, path->fma)};
+    w.tile.prefetch = path->x86;
+    emit_for_tile(e, &w);
+}
+
 /* `auto`: one body per lane count the runtime header may pick; the packing
  * and the scratch layout do not depend on it. */
 static void emit_auto(Emitter *e, const IrOp *op) {
-    static const struct { int lanes, regs; bool fma, x86; } paths[] = {
-        {16, 32, true, true}, {8, 16, true, true}, {4, 16, false, false}, {1, 16, false, false}};
-    int n = (int)(sizeof paths / sizeof paths[0]);
-    for (int i = 0; i < n; i++) {
-        WinoPlan p = wino_plan(op, variant_of(op));
-        Wino w = {op, p, wino_tile(op, &p, paths[i].lanes, paths[i].regs, paths[i].fma)};
-        w.tile.prefetch = paths[i].x86;   /* 4 lanes may be NEON */
-        if (i + 1 < n)
-            emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", paths[i].lanes);
-        else
-            emit(e, "#else\n");
-        emit_for_tile(e, &w);
+    for (int i = 0; i < SIMD_AUTO_PATHS; i++) {
+        simd_emit_auto_branch(e, i);
+        emit_auto_path(e, op, &simd_auto_paths[i]);
     }
     emit(e, "#endif\n");
 }
@@ -584,9 +602,17 @@ static void winograd_emit_body(Emitter *e, const IrOp *op) {
 /* One row per variant: the kernel an op holds says which variant packed it. */
 static const KernelEmitter winograd_kernels[NVARIANTS][NISAS] = {WINOGRAD_KERNELS, WINOGRAD_KERNELS, WINOGRAD_KERNELS};
 
+/* `auto` with Winograd on some paths and the direct kernel on the others
+ * (section "auto" at the end), also one per variant. */
+static void split_pack(IrOp *op);
+static void split_emit_body(Emitter *e, const IrOp *op);
+#define SPLIT_KERNEL {"auto", split_pack, split_emit_body, false, true}
+static const KernelEmitter split_kernels[NVARIANTS] = {SPLIT_KERNEL, SPLIT_KERNEL, SPLIT_KERNEL};
+
 static const WinoVariant *variant_of(const IrOp *op) {
     for (int v = 0; v < NVARIANTS; v++)
-        if (op->kernel >= winograd_kernels[v] && op->kernel < winograd_kernels[v] + NISAS)
+        if ((op->kernel >= winograd_kernels[v] && op->kernel < winograd_kernels[v] + NISAS) ||
+            op->kernel == &split_kernels[v])
             return &variants[v];
     unreachable();
 }
@@ -662,12 +688,12 @@ static double transform_cost(const WinoVariant *v, Sweep sweep) {
     return measured * transform_ops(v, sweep) / transform_ops(&variants[0], sweep);
 }
 
-/* Estimated Winograd cost / direct cost for this op on this target (`auto`
- * is estimated as AVX-512: the packing's lane count). */
-static double winograd_cost_ratio(const IrOp *op, const Target *t, const WinoVariant *v) {
-    int lanes = t->lanes ? t->lanes : PAD_TO, c = op->in_shape.c, f = op->out_shape.c;
+/* Estimated Winograd cost / direct cost for this op with this many lanes
+ * and registers. */
+static double cost_ratio(const IrOp *op, const WinoVariant *v, int lanes, int regs, bool fma) {
+    int c = op->in_shape.c, f = op->out_shape.c;
     WinoPlan p = wino_plan(op, v);
-    WinoTile tile = wino_tile(op, &p, lanes, t->lanes ? simd_register_count(t) : 32, t->lanes ? t->fma : true);
+    WinoTile tile = wino_tile(op, &p, lanes, regs, fma);
     double cvec = (c + lanes - 1) / lanes, fvec = (f + lanes - 1) / lanes;
     double chains = tile.nb * min_int(tile.px, block_tiles(&p));
     double gemm_rate = chains < CHAINS_FOR_PEAK ? chains / CHAINS_FOR_PEAK : 1.0;
@@ -676,6 +702,13 @@ static double winograd_cost_ratio(const IrOp *op, const Target *t, const WinoVar
                       fvec * transform_cost(v, SWEEP_OUTPUT);
     double direct = (double)conv_rows(op) * conv_cols(op) * v->r * v->r * c * fvec;
     return (double)p.th * p.tw * per_tile / direct;
+}
+
+/* On a target (`auto`, for conv_winograd_kernel_any: as AVX-512). */
+static double winograd_cost_ratio(const IrOp *op, const Target *t, const WinoVariant *v) {
+    if (!t->lanes)
+        return cost_ratio(op, v, simd_auto_paths[0].lanes, simd_auto_paths[0].regs, simd_auto_paths[0].fma);
+    return cost_ratio(op, v, t->lanes, simd_register_count(t), t->fma);
 }
 
 const KernelEmitter *conv_winograd_variant_kernel(const IrOp *op, const Target *t, int m) {
@@ -702,8 +735,92 @@ const KernelEmitter *conv_winograd_kernel_any(const IrOp *op, const Target *t) {
     return cheapest_kernel(op, t, &ratio);
 }
 
+static const KernelEmitter *auto_kernel(const IrOp *op);
+
 const KernelEmitter *conv_winograd_kernel(const IrOp *op, const Target *t) {
+    if (!t->lanes)
+        return auto_kernel(op);
     double ratio;
     const KernelEmitter *k = cheapest_kernel(op, t, &ratio);
     return k && ratio < REQUIRED_GAIN ? k : NULL;
+}
+
+/* ------------------------------------------------------------------ auto */
+
+/* An `auto` file runs on whichever ISA the C compiler enables, and the
+ * estimates differ by path: LeNet c3 is 0.845 on AVX2 and SSE, 1.1 on
+ * AVX-512.  So each SIMD path decides for itself, all with the variant that
+ * looks best on any of them; the plain-C fallback follows the paths that
+ * take Winograd.  When the SIMD paths disagree, the op gets the split
+ * kernel: both packings (the direct kernel's weights and U, as "winograd"),
+ * and per path the body of the kernel it took, which names the array it
+ * does not read with (void) so that no build warns of it. */
+static bool path_takes(const IrOp *op, const WinoVariant *v, int i) {
+    const AutoPath *path = &simd_auto_paths[i];
+    return path->lanes == 1 || cost_ratio(op, v, path->lanes, path->regs, path->fma) < REQUIRED_GAIN;
+}
+
+static const WinoVariant *auto_variant(const IrOp *op) {
+    const WinoVariant *best = NULL;
+    double best_ratio = 0;
+    for (int v = 0; v < NVARIANTS; v++)
+        for (int i = 0; i < SIMD_AUTO_PATHS; i++) {
+            const AutoPath *path = &simd_auto_paths[i];
+            if (!winograd_applies(op, &variants[v]) || path->lanes == 1)
+                continue;
+            double ratio = cost_ratio(op, &variants[v], path->lanes, path->regs, path->fma);
+            if (!best || ratio < best_ratio)
+                best = &variants[v], best_ratio = ratio;
+        }
+    return best;
+}
+
+static const KernelEmitter *auto_kernel(const IrOp *op) {
+    const WinoVariant *v = auto_variant(op);
+    int simd_paths = 0, taking = 0;
+    for (int i = 0; v && i < SIMD_AUTO_PATHS; i++)
+        if (simd_auto_paths[i].lanes > 1)
+            simd_paths++, taking += path_takes(op, v, i);
+    if (!taking)
+        return NULL;
+    if (taking == simd_paths)
+        return &winograd_kernels[v - variants][0];
+    return conv_simd_auto_kernel(op) ? &split_kernels[v - variants] : NULL;
+}
+
+/* Arrays: the direct kernel's (weight, bias if any), then U. */
+static void split_pack(IrOp *op) {
+    IrOp direct = *op, wino = *op;
+    direct.kernel = conv_simd_auto_kernel(op);
+    direct.kernel->pack(&direct);
+    wino.kernel = &winograd_kernels[variant_of(op) - variants][0];
+    winograd_pack(&wino);
+    memcpy(op->arrays, direct.arrays, sizeof op->arrays);
+    op->narrays = direct.narrays;
+    op->arrays[op->narrays] = wino.arrays[0];
+    op->arrays[op->narrays++].tensor = "winograd";
+    op->scratch_floats = wino.scratch_floats;
+}
+
+/* Each path's body, from a copy of op that holds its kernel and arrays. */
+static void split_emit_body(Emitter *e, const IrOp *op) {
+    const WinoVariant *v = variant_of(op);
+    int u = op->narrays - 1;
+    IrOp direct = *op, wino = *op;
+    direct.kernel = conv_simd_auto_kernel(op);
+    direct.narrays = u;
+    wino.kernel = &winograd_kernels[v - variants][0];
+    wino.arrays[0] = op->arrays[u];
+    wino.narrays = u;   /* U, and the bias if there is one */
+    for (int i = 0; i < SIMD_AUTO_PATHS; i++) {
+        simd_emit_auto_branch(e, i);
+        if (path_takes(op, v, i)) {
+            emit(e, "(void)%s;\n", ir_array_symbol(op, 0));
+            emit_auto_path(e, &wino, &simd_auto_paths[i]);
+        } else {
+            emit(e, "(void)%s;\n(void)scratch;\n", ir_array_symbol(op, u));
+            conv_simd_emit_auto_path(e, &direct, &simd_auto_paths[i]);
+        }
+    }
+    emit(e, "#endif\n");
 }

@@ -21,6 +21,18 @@ int simd_register_count(const Target *t);
  * `live` values of the body (accumulators, transform points) leave fewer
  * than two of `regs`; below that the reuse is free and kept. */
 const char *simd_opaque_row(const char *row, int live, int carried, int regs);
+/* The bodies of an `auto` kernel: one per lane count cnnc_simd.h may pick
+ * (AVX-512, AVX2, SSE or NEON, then plain C), each with the register file
+ * and fma its register tiles and cost estimates assume.  x86: the 16- and
+ * 8-lane paths (the 4-lane one may be NEON). */
+typedef struct AutoPath {
+    int lanes, regs;
+    bool fma, x86;
+} AutoPath;
+#define SIMD_AUTO_PATHS 4
+extern const AutoPath simd_auto_paths[SIMD_AUTO_PATHS];
+/* The line that opens path i's body: #if / #elif CNNC_LANES == L, #else. */
+void simd_emit_auto_branch(Emitter *e, int i);
 /* `cnnc_vrelu(x)` etc.: the fused activation around a vector expression. */
 const char *simd_act_expr(ActKind act, float alpha, const char *x);
 /* Whether max(f(a), f(b)) = f(max(a, b)) for the activation f: it never
@@ -49,6 +61,12 @@ void simd_emit_channel_blocks(Emitter *e, const IrOp *op, const SimdBlocks *b, S
 /* Steps of a reduction that --unroll=full unrolls with constant offsets,
  * at most, per tile body (beyond it the outer loops stay rolled). */
 #define SIMD_FULL_UNROLL_MAX_STEPS 2048
+
+/* conv_simd.c's direct kernel for `auto` when it is the one that takes op
+ * (not the pixel or channel-dot kernel), else NULL; and its body for one
+ * path (conv_winograd.c's split kernel puts it beside Winograd bodies). */
+const KernelEmitter *conv_simd_auto_kernel(const IrOp *op);
+void conv_simd_emit_auto_path(Emitter *e, const IrOp *op, const AutoPath *path);
 
 /* A conv the pixel-vectorized kernel takes (one input channel, few filters). */
 bool conv_pixels_applies(const IrOp *op);
