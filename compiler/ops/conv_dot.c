@@ -158,13 +158,9 @@ static void conv_dot_emit_body(Emitter *e, const IrOp *op) {
         emit_dot_rows(e, op, lanes);
         return;
     }
-    static const int auto_lanes[] = {16, 8, 4, 1};   /* `auto`: one body per lane count */
-    for (int i = 0; i < 4; i++) {
-        if (i < 3)
-            emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", auto_lanes[i]);
-        else
-            emit(e, "#else\n");
-        emit_dot_rows(e, op, auto_lanes[i]);
+    for (int i = 0; i < SIMD_AUTO_PATHS; i++) {   /* `auto`: one body per lane count */
+        simd_emit_auto_branch(e, i);
+        emit_dot_rows(e, op, simd_auto_paths[i].lanes);
     }
     emit(e, "#endif\n");
 }

@@ -242,10 +242,9 @@ static void conv_pixels_emit_body(Emitter *e, const IrOp *op) {
         emit_pixels_for_tile(e, op, &t);
         return;
     }
-    static const struct { int lanes, regs; } paths[] = {{16, 32}, {8, 16}, {4, 16}, {1, 16}};
-    for (int i = 0; i < 4; i++) {
-        PixelTile t = pixel_tile(op, paths[i].lanes, paths[i].regs);
-        emit(e, i == 3 ? "#else\n" : i ? "#elif CNNC_LANES == %d\n" : "#if CNNC_LANES == %d\n", paths[i].lanes);
+    for (int i = 0; i < SIMD_AUTO_PATHS; i++) {
+        PixelTile t = pixel_tile(op, simd_auto_paths[i].lanes, simd_auto_paths[i].regs);
+        simd_emit_auto_branch(e, i);
         emit_pixels_for_tile(e, op, &t);
     }
     emit(e, "#endif\n");

@@ -525,13 +525,13 @@ static void emit_conv_for_tile(Emitter *e, const IrOp *op, const ConvTile *t) {
     }
 }
 
-/* `auto`: one body per lane count the runtime header may pick, all reading
- * the same BW=16 packing. */
 void conv_simd_emit_auto_path(Emitter *e, const IrOp *op, const AutoPath *path) {
     ConvTile t = tile_for(op, path->lanes, path->regs, path->fma, true);
     emit_conv_for_tile(e, op, &t);
 }
 
+/* `auto`: one body per lane count the runtime header may pick, all reading
+ * the same BW=16 packing. */
 static void emit_conv_auto(Emitter *e, const IrOp *op) {
     for (int i = 0; i < SIMD_AUTO_PATHS; i++) {
         simd_emit_auto_branch(e, i);

@@ -157,13 +157,9 @@ static void dense_simd_emit_body(Emitter *e, const IrOp *op) {
         emit_dense_for_tile(e, op, &t);
         return;
     }
-    static const int lane_counts[] = {16, 8, 4, 1};
-    for (int i = 0; i < 4; i++) {
-        DenseTile t = dense_tile(op, lane_counts[i], true);
-        if (i < 3)
-            emit(e, "#%s CNNC_LANES == %d\n", i ? "elif" : "if", lane_counts[i]);
-        else
-            emit(e, "#else\n");
+    for (int i = 0; i < SIMD_AUTO_PATHS; i++) {
+        DenseTile t = dense_tile(op, simd_auto_paths[i].lanes, true);
+        simd_emit_auto_branch(e, i);
         emit_dense_for_tile(e, op, &t);
     }
     emit(e, "#endif\n");
