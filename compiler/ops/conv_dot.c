@@ -74,7 +74,7 @@ static void emit_dot_step(Emitter *e, const IrOp *op, int lanes, int px, int n) 
     int f = op->out_shape.c, pixel = op->sw * op->in_shape.c;
     long long filter = (long long)op->kh * op->kw * channel_stride(op);
     for (int j = 0; j < f; j++)
-        emit(e, "const cnnc_v w%d = cnnc_vload(wk + %lld + i);\n", j, j * filter);
+        emit(e, "const cnnc_v w%d = %s;\n", j, simd_reused_load(arena_printf("wk + %lld + i", j * filter), px));
     for (int p = 0; p < px; p++) {
         emit(e, "const cnnc_v v%d = %s;\n", p, load(arena_printf("xk + %d + i", p * pixel), n, lanes));
         for (int j = 0; j < f; j++)

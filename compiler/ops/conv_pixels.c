@@ -93,7 +93,8 @@ static void emit_tap(Emitter *e, const IrOp *op, const PixelTile *t, int nvec, i
             if (v == nvec - 1 && last < t->lanes)
                 emit(e, "const cnnc_v x%d_%d = cnnc_vload_tail(%s + %d, %d);\n", q, v, xp, off, last);
             else
-                emit(e, "const cnnc_v x%d_%d = cnnc_vload(%s + %d);\n", q, v, xp, off);
+                emit(e, "const cnnc_v x%d_%d = %s;\n", q, v,
+                     simd_reused_load(arena_printf("%s + %d", xp, off), op->out_shape.c));
         }
     for (int f = 0; f < op->out_shape.c; f++) {
         emit(e, "w = cnnc_vbcast(%s[%d]);", wp, f);
@@ -134,7 +135,8 @@ static void emit_window(Emitter *e, const IrOp *op, const PixelTile *t, int nvec
         emit(e, "for (int ky = 0; ky < %d; ky++) {\n", op->kh);
         const char *xk = arena_printf("x0 + ky * %d", row);
         if (!roll_kx)   /* the tile's later rows load the next ky's inputs of its first rows */
-            xk = simd_opaque_row(xk, op->out_shape.c * t->rows * nvec, (t->rows - 1) * nvec * op->kw, t->regs);
+            xk = simd_opaque_row(xk, (op->out_shape.c + 1) * t->rows * nvec, (t->rows - 1) * nvec * op->kw,
+                                 t->regs);
         emit(e, "const float *xk = %s, *wk = %s + ky * %d;\n", xk, w, wrow);
         emit_kernel_row(e, op, t, nvec, last, roll_kx);
         emit(e, "}\n");

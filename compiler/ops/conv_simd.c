@@ -74,6 +74,10 @@ const char *simd_opaque_row(const char *row, int live, int carried, int regs) {
     return live + carried > regs - 2 ? arena_printf("cnnc_opaque_row(%s)", row) : row;
 }
 
+const char *simd_reused_load(const char *at, int uses) {
+    return arena_printf("%s(%s)", uses > 1 ? "cnnc_vload_keep" : "cnnc_vload", at);
+}
+
 /* A short kernel row is unrolled (emit_tap_levels); when neighbouring
  * pixels of a tile read overlapping inputs (stride below the kernel width:
  * the 1- and 3-channel first layers), the same input value is broadcast for
@@ -225,7 +229,8 @@ static int input_offset(const IrOp *op, const ConvTile *t, int p) {
 static void emit_tile_step(Emitter *e, const IrOp *op, const ConvTile *t, int nb, int px,
                            const char *xs, const char *ws) {
     for (int v = 0; v < nb; v++)
-        emit(e, "const cnnc_v w%d = cnnc_vload(%s + %lld);\n", v, ws, packed_offset(op, t, v * t->lanes));
+        emit(e, "const cnnc_v w%d = %s;\n", v,
+             simd_reused_load(arena_printf("%s + %lld", ws, packed_offset(op, t, v * t->lanes)), px));
     for (int p = 0; p < px; p++) {
         emit(e, "x = cnnc_vbcast(%s[%d]);", xs, input_offset(op, t, p));
         for (int v = 0; v < nb; v++)

@@ -458,7 +458,7 @@ static void emit_gemm_step(Emitter *e, const Wino *w, int nb, int px, const char
         if (v * lanes % PAD_TO == 0)   /* one per 64-byte row of U */
             emit(e, "cnnc_prefetch(u%d + next + %s * %d);\n", v, c, PAD_TO);
     for (int v = 0; v < nb; v++)
-        emit(e, "const cnnc_v w%d = cnnc_vload(u%d + %s * %d);\n", v, v, c, PAD_TO);
+        emit(e, "const cnnc_v w%d = %s;\n", v, simd_reused_load(arena_printf("u%d + %s * %d", v, c, PAD_TO), px));
     emit(e, "cnnc_v x;\n");
     for (int p = 0; p < px; p++) {
         emit(e, "x = cnnc_vbcast(vx[%d + %s]);", p * cs, c);

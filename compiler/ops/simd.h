@@ -21,6 +21,10 @@ int simd_register_count(const Target *t);
  * `live` values of the body (accumulators, transform points) leave fewer
  * than two of `regs`; below that the reuse is free and kept. */
 const char *simd_opaque_row(const char *row, int live, int carried, int regs);
+/* The load of a vector from `at` that a register tile reads `uses` times:
+ * cnnc_vload_keep (runtime/cnnc_simd_math.h) when more than once, so that
+ * gcc keeps it in a register instead of folding the load into each fma. */
+const char *simd_reused_load(const char *at, int uses);
 /* The bodies of an `auto` kernel: one per lane count cnnc_simd.h may pick
  * (AVX-512, AVX2, SSE or NEON, then plain C), each with the register file
  * and fma its register tiles and cost estimates assume.  x86: the 16- and
