@@ -111,18 +111,19 @@ static inline const float *cnnc_opaque_row(const float *p) {
 /* A weight vector that a register tile reads several times (once per pixel
  * or Winograd tile): loaded once and kept in a register.  gcc's cost tables
  * for AMD Zen (-march=native on Zen 2-4, -mtune=znver*) make it fold the load
- * into every fma that reads the vector instead, so a tile of 4 pixels x 6
- * vectors loads 28 vectors per 24 fmas where it should load 10, and the
- * loop waits on the load ports: MNIST on Zen 3, AVX2 code, 35 -> 41 us with
- * -march=native (docs/decisions/simd.md, "Loads gcc folds").  An empty asm
+ * into the fmas that read the vector instead, once per use: the MNIST conv2
+ * GEMM's 4-tile loop read memory in all 16 of its fmas, and MNIST's AVX2
+ * code took 48.2 us with -march=native on Zen 3 against 43.1 with
+ * -mavx2 -mfma (docs/decisions/simd.md, "Loads gcc folds").  An empty asm
  * that takes the vector in a register ("v": any SSE/AVX register) stops the
- * folding; the code is the same as without it under the generic tuning.
- * clang does not duplicate a load into its users, and AArch64's fmla takes
- * no memory operand, so they get the plain load; so does a vector wider
- * than the registers the flags enable (the tests' emulated AVX-512). */
+ * folding: 42.3 us.  clang does not copy a load into its users, and
+ * AArch64's fmla takes no memory operand, so they get the plain load.  So
+ * does SSE without AVX, whose mulps cannot fold an unaligned load anyway:
+ * there gcc frees registers by loading again (kept, the sse4 flowers net
+ * took 45.9 M instructions instead of 43.2 M); and a vector wider than the
+ * registers the flags enable (the tests' emulated AVX-512). */
 #if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__)) &&              \
-    ((CNNC_LANES == 4 && defined(__SSE__)) || (CNNC_LANES == 8 && defined(__AVX__)) ||                     \
-     (CNNC_LANES == 16 && defined(__AVX512F__)))
+    (((CNNC_LANES == 4 || CNNC_LANES == 8) && defined(__AVX__)) || (CNNC_LANES == 16 && defined(__AVX512F__)))
 static inline cnnc_v cnnc_vload_keep(const float *p) {
     cnnc_v v = cnnc_vload(p);
     __asm__("" : "+v"(v));
