@@ -134,7 +134,9 @@ static void emit_window(Emitter *e, const IrOp *op, const PixelTile *t, int nvec
     if (roll_ky) {
         emit(e, "for (int ky = 0; ky < %d; ky++) {\n", op->kh);
         const char *xk = arena_printf("x0 + ky * %d", row);
-        if (!roll_kx)   /* the tile's later rows load the next ky's inputs of its first rows */
+        /* The tile's later rows load the next ky's inputs of its first rows.
+         * Live: per row vector, F accumulators and the kept input vector. */
+        if (!roll_kx)
             xk = simd_opaque_row(xk, (op->out_shape.c + 1) * t->rows * nvec, (t->rows - 1) * nvec * op->kw,
                                  t->regs);
         emit(e, "const float *xk = %s, *wk = %s + ky * %d;\n", xk, w, wrow);
