@@ -32,6 +32,7 @@ BIN = os.path.join(OUT, "bin")
 SRC = os.path.join(BENCH, "src")
 PYTHON = "/usr/bin/python3"
 MODELS = ["lenet5", "mnist", "cifar", "policy", "flowers"]  # the slowest to compile last
+LAYERS = os.path.join(BENCH, "layers")   # single layers of bigger networks: --layers
 
 # cnnc targets: gcc flags, and the /proc/cpuinfo flags the CPU needs to run them.
 TARGETS = {
@@ -271,8 +272,7 @@ class Bench:
     def bench_model(self, model):
         model_dir = os.path.join(OUT, "models", model)
         try:
-            run([PYTHON, os.path.join(BENCH, "prepare.py"), os.path.join(ROOT, "examples", f"{model}.cnn"),
-                 model_dir], 600)
+            run([PYTHON, os.path.join(BENCH, "prepare.py"), model_source(model), model_dir], 600)
         except RowFailed as e:
             log(f"bench: {model}: preparing failed, no rows: {e}")
             return
@@ -325,21 +325,35 @@ class Bench:
             self.text = report.render(self, cpu, time.time() - started)
             with open(self.args.results, "w") as f:
                 f.write(self.text)
-        with open(os.path.join(OUT, "results.json"), "w") as f:
+        json_name = os.path.splitext(os.path.basename(self.args.results))[0].lower() + ".json"
+        with open(os.path.join(OUT, json_name), "w") as f:
             rows = [{k: v for k, v in r.items() if k != "cmd"} for r in self.rows]
             json.dump(dict(rows=rows, compile=self.compile_rows, peak=self.peak, macs=self.macs), f, indent=1)
+
+
+def model_source(model):
+    """examples/MODEL.cnn, or bench/layers/MODEL.cnn for a single-layer benchmark."""
+    example = os.path.join(ROOT, "examples", f"{model}.cnn")
+    return example if os.path.exists(example) else os.path.join(LAYERS, f"{model}.cnn")
+
+
+def layer_models():
+    return sorted(f[:-4] for f in os.listdir(LAYERS) if f.endswith(".cnn"))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated example names")
+    parser.add_argument("--layers", action="store_true",
+                        help="the single layers of bench/layers/ instead, into bench/LAYERS.md")
     parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per row and round (after warm-up)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per model; a row is their median")
     parser.add_argument("--cpu", type=int, default=1 if os.cpu_count() > 1 else 0, help="core to pin to")
     parser.add_argument("--compile-timeout", type=int, default=300, help="seconds allowed for gcc per file")
-    parser.add_argument("--results", default=os.path.join(BENCH, "RESULTS.md"))
+    parser.add_argument("--results", default=None, help="default bench/RESULTS.md (bench/LAYERS.md with --layers)")
     args = parser.parse_args()
-    args.models = [m for m in args.models.split(",") if m]
+    args.models = layer_models() if args.layers else [m for m in args.models.split(",") if m]
+    args.results = args.results or os.path.join(BENCH, "LAYERS.md" if args.layers else "RESULTS.md")
     bench = Bench(args)
     bench.run_all()
     print(bench.text)

@@ -102,7 +102,8 @@ def header(bench, cpu, elapsed):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     peak_text = ", ".join(f"{isa} {g:.1f} GFLOP/s" for isa, g in bench.peak.items()) or "n/a"
     load = os.getloadavg()
-    lines = ["# cnnc benchmark results", "",
+    title = "single-layer benchmark results (bench/layers/)" if bench.args.layers else "benchmark results"
+    lines = [f"# cnnc {title}", "",
              f"- Date: {now}; whole run {elapsed / 60:.1f} min; load average at the end "
              f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min) on {os.cpu_count()} cores",
              f"- CPU: {cpu}; pinned to core {bench.cpu} (`taskset`), one thread everywhere, batch 1",

@@ -2,6 +2,7 @@
 # run.sh — the cnnc benchmark, one command (not part of CI):
 #
 #   bash bench/run.sh [--models lenet5,mnist] [--seconds 1]
+#   bash bench/run.sh --layers      # single layers of ResNets, into bench/LAYERS.md
 #
 # Installs what the peers need if missing (Debian: oneDNN, PyTorch, ONNX,
 # Node.js; npm: onnxruntime-node into bench/node_modules from the committed
@@ -46,6 +47,8 @@ done
 if [ ${#need_weights[@]} -gt 0 ]; then
   /usr/bin/python3 examples/make_weights.py "${need_weights[@]}"
 fi
+# And of the single layers (--layers), none committed.
+/usr/bin/python3 bench/layers/make_weights.py
 
 # cnnc itself; if it does not build, its rows say n/a and the peers still run.
 [ -d bench/out/build ] || meson setup bench/out/build --buildtype=release >/dev/null

@@ -211,6 +211,28 @@ static void build_steps(void) {
     buffers[1] = malloc((size_t)largest * sizeof(float));
 }
 
+/* The output in the order of cnnc's output buffer: an image ends HWC (the
+ * network ran CHW), a vector as is.  Outside the timed calls. */
+static void write_output(const char *path, const IrOp *last) {
+    long c = 0, hw = 0;
+    if (ir_is(last, NULL, "conv"))
+        c = ir_int(last, "oc"), hw = ir_int(last, "oh") * ir_int(last, "ow");
+    else if (ir_is(last, NULL, "pool"))
+        c = ir_int(last, "c"), hw = ir_int(last, "oh") * ir_int(last, "ow");
+    else if (ir_is(last, NULL, "act") || ir_is(last, NULL, "affine"))
+        c = ir_int(last, "c"), hw = ir_int(last, "h") * ir_int(last, "w");
+    if (hw <= 1) {
+        bench_write_floats(path, output, (size_t)output_size);
+        return;
+    }
+    float *hwc = malloc((size_t)output_size * sizeof(float));
+    for (long ch = 0; ch < c; ch++)
+        for (long p = 0; p < hw; p++)
+            hwc[p * c + ch] = output[ch * hw + p];
+    bench_write_floats(path, hwc, (size_t)output_size);
+    free(hwc);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s MODEL_DIR INPUT_NCHW.bin OUTPUT.bin\n", argv[0]);
@@ -221,6 +243,6 @@ int main(int argc, char **argv) {
     const IrOp *in = &net.ops[0];
     input = bench_read_floats(argv[2], (size_t)(ir_int(in, "c") * ir_int(in, "h") * ir_int(in, "w")));
     bench_measure(run_network, NULL);
-    bench_write_floats(argv[3], output, (size_t)output_size);
+    write_output(argv[3], &net.ops[net.n_ops - 1]);
     return 0;
 }
