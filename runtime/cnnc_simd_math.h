@@ -108,6 +108,21 @@ static inline const float *cnnc_opaque_row(const float *p) {
 #define cnnc_opaque_row(p) (p)
 #endif
 
+/* A point gcc's instruction scheduler moves no code across (a volatile asm
+ * is a barrier to it).  On AArch64 gcc schedules before register allocation
+ * at -O2, and in a Winograd transform it hoisted every load of the tile
+ * above the arithmetic: 36-64 vectors live at once, and the MNIST input
+ * transform (120 fmlas) went through the stack 119 times per tile and
+ * channel vector.  The transforms put one after each column (and row) of
+ * their loads and arithmetic.  x86 gcc does not schedule before register
+ * allocation at -O2, and clang's scheduler weighs register pressure: for
+ * them it is nothing. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__aarch64__)
+#define cnnc_sched_barrier() __asm__ volatile("")
+#else
+#define cnnc_sched_barrier() ((void)0)
+#endif
+
 /* A weight vector that a register tile reads several times (once per pixel
  * or Winograd tile): loaded once and kept in a register.  gcc's cost tables
  * for AMD Zen (-march=native on Zen 2-4, -mtune=znver*) make it fold the load

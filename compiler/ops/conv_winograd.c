@@ -242,56 +242,60 @@ static void winograd_pack(IrOp *op) {
 
 /* ------------------------------------------------------------ transforms */
 
-/* The alpha x alpha input patch of one tile and channel vector, rows/cols
- * past the buffer left out (NULL); `tail` lanes via the exact tail load. */
-static void emit_input_loads(Emitter *e, const Wino *w, int rows, int cols, int tail,
-                             const char *d[MAX_ALPHA][MAX_ALPHA]) {
+/* Column j of the alpha x alpha input patch of one tile and channel vector,
+ * rows/cols past the buffer left out (NULL); `tail` lanes via the exact tail
+ * load. */
+static void emit_input_column(Emitter *e, const Wino *w, int j, int rows, int cols, int tail,
+                              const char *d[MAX_ALPHA][MAX_ALPHA]) {
     int c = w->op->in_shape.c, iw = w->op->in_shape.w, alpha = w->plan.v->alpha;
-    for (int i = 0; i < alpha; i++)
-        for (int j = 0; j < alpha; j++) {
-            d[i][j] = NULL;
-            if (i >= rows || j >= cols)
-                continue;
-            d[i][j] = arena_printf("d%d_%d", i, j);
-            if (tail)
-                emit(e, "const cnnc_v d%d_%d = cnnc_vload_tail(x + %d, %d);\n", i, j, (i * iw + j) * c, tail);
-            else
-                emit(e, "const cnnc_v d%d_%d = cnnc_vload(x + %d);\n", i, j, (i * iw + j) * c);
-        }
-}
-
-/* The column half of a 2-D transform: s[i][j] = sum_k table[i][k]·x[k][j]
- * for the first `rows` rows of the table, each column computing once the
- * pairs of terms its rows share (lincomb.c); NULL where all terms are zero. */
-static void emit_column_pass(Emitter *e, const double (*table)[MAX_ALPHA], int rows, int alpha,
-                             const char *x[][MAX_ALPHA], const char *s[][MAX_ALPHA]) {
-    for (int j = 0; j < alpha; j++) {
-        const char *col[MAX_ALPHA], *expr[MAX_ALPHA];
-        for (int k = 0; k < alpha; k++)
-            col[k] = x[k][j];
-        lincomb_emit(e, table[0], MAX_ALPHA, rows, col, alpha, arena_printf("c%d_", j), expr);
-        for (int i = 0; i < rows; i++) {
-            s[i][j] = expr[i] ? arena_printf("s%d_%d", i, j) : NULL;
-            if (expr[i])
-                emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr[i]);
-        }
+    for (int i = 0; i < alpha; i++) {
+        d[i][j] = NULL;
+        if (i >= rows || j >= cols)
+            continue;
+        d[i][j] = arena_printf("d%d_%d", i, j);
+        if (tail)
+            emit(e, "const cnnc_v d%d_%d = cnnc_vload_tail(x + %d, %d);\n", i, j, (i * iw + j) * c, tail);
+        else
+            emit(e, "const cnnc_v d%d_%d = cnnc_vload(x + %d);\n", i, j, (i * iw + j) * c);
     }
 }
 
-/* V[alpha·i+j] = (B^T d B)[i][j]: columns first (s = B^T d), then rows;
- * each 1-D transform shares the pairs of terms its rows have in common. */
+/* Column j of the column half of a 2-D transform: s[i][j] = sum_k
+ * table[i][k]·x[k][j] for the first `rows` rows of the table, computing once
+ * the pairs of terms its rows share (lincomb.c); NULL where all terms are
+ * zero. */
+static void emit_column(Emitter *e, const double (*table)[MAX_ALPHA], int rows, int alpha, int j,
+                        const char *x[][MAX_ALPHA], const char *s[][MAX_ALPHA]) {
+    const char *col[MAX_ALPHA], *expr[MAX_ALPHA];
+    for (int k = 0; k < alpha; k++)
+        col[k] = x[k][j];
+    lincomb_emit(e, table[0], MAX_ALPHA, rows, col, alpha, arena_printf("c%d_", j), expr);
+    for (int i = 0; i < rows; i++) {
+        s[i][j] = expr[i] ? arena_printf("s%d_%d", i, j) : NULL;
+        if (expr[i])
+            emit(e, "const cnnc_v s%d_%d = %s;\n", i, j, expr[i]);
+    }
+}
+
+/* V[alpha·i+j] = (B^T d B)[i][j]: columns first (s = B^T d), each loaded just
+ * before its transform, then rows; each 1-D transform shares the pairs of
+ * terms its rows have in common. */
 static void emit_input_transform(Emitter *e, const Wino *w, int rows, int cols, int tail) {
     const WinoVariant *v = w->plan.v;
     int alpha = v->alpha;
     const char *d[MAX_ALPHA][MAX_ALPHA], *s[MAX_ALPHA][MAX_ALPHA];
-    emit_input_loads(e, w, rows, cols, tail, d);
-    emit_column_pass(e, v->bt, alpha, alpha, d, s);
+    for (int j = 0; j < alpha; j++) {
+        emit_input_column(e, w, j, rows, cols, tail, d);
+        emit_column(e, v->bt, alpha, alpha, j, d, s);
+        emit(e, "cnnc_sched_barrier();\n");
+    }
     long long stride = point_stride(&w->plan, w->plan.cs);
     for (int i = 0; i < alpha; i++) {
         const char *expr[MAX_ALPHA];
         lincomb_emit(e, v->bt[0], MAX_ALPHA, alpha, s[i], alpha, arena_printf("r%d_", i), expr);
         for (int j = 0; j < alpha; j++)
             emit(e, "cnnc_vstore(vt + %lld, %s);\n", (i * alpha + j) * stride, expr[j] ? expr[j] : "cnnc_vzero()");
+        emit(e, "cnnc_sched_barrier();\n");
     }
 }
 
@@ -354,13 +358,15 @@ static void emit_output_transform(Emitter *e, const Wino *w, int rows, int cols,
     int alpha = v->alpha;
     long long stride = point_stride(&w->plan, w->plan.fs);
     const char *m[MAX_ALPHA][MAX_ALPHA], *s[MAX_M][MAX_ALPHA];
-    for (int i = 0; i < alpha; i++)
-        for (int j = 0; j < alpha; j++) {
+    for (int j = 0; j < alpha; j++) {
+        for (int i = 0; i < alpha; i++) {
             m[i][j] = output_reads(v, rows, i) && output_reads(v, cols, j) ? arena_printf("m%d_%d", i, j) : NULL;
             if (m[i][j])
                 emit(e, "const cnnc_v m%d_%d = cnnc_vload(mt + %lld);\n", i, j, (i * alpha + j) * stride);
         }
-    emit_column_pass(e, v->at, rows, alpha, m, s);
+        emit_column(e, v->at, rows, alpha, j, m, s);
+        emit(e, "cnnc_sched_barrier();\n");
+    }
     const char *y[MAX_M][MAX_M];
     for (int i = 0; i < rows; i++)
         lincomb_emit(e, v->at[0], MAX_ALPHA, cols, s[i], alpha, arena_printf("r%d_", i), y[i]);
