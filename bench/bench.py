@@ -16,9 +16,11 @@ import os
 import platform
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -104,6 +106,46 @@ def cpu_model():
     fields = dict(re.findall(r"^([^:\n]+):\s*(.+)$", out, re.M))
     name = fields.get("Model name", platform.processor())
     return f"{name} (family {fields.get('CPU family', '?')}, model {fields.get('Model', '?')})"
+
+
+def qemu_instructions(exe, name, args):
+    """AArch64 instructions exe executes in the functions whose names start
+    with name + "_" (a static binary), run under qemu-aarch64 -singlestep
+    with every executed instruction logged into a pipe and counted."""
+    spans = []
+    for line in run(["aarch64-linux-gnu-nm", "-S", exe], 60).splitlines():
+        f = line.split()
+        if len(f) == 4 and f[2] in ("t", "T") and f[3].lower().startswith(name + "_"):
+            spans.append((int(f[0], 16), int(f[0], 16) + int(f[1], 16)))
+    if not spans:
+        raise RowFailed(f"no {name}_ functions in {exe}")
+    span = f"0x{min(a for a, _ in spans):x}..0x{max(b for _, b in spans) - 1:x}"
+    fifo = exe + ".log"
+    if os.path.exists(fifo):
+        os.remove(fifo)
+    os.mkfifo(fifo)
+    counted = []
+
+    def count_lines():
+        with open(fifo, "rb") as pipe:
+            counted.append(sum(1 for line in pipe if line.startswith(b"Trace")))
+
+    reader = threading.Thread(target=count_lines)
+    reader.start()
+    try:
+        p = subprocess.run(["qemu-aarch64", "-singlestep", "-d", "exec,nochain", "-dfilter", span, "-D", fifo, exe]
+                           + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=1800)
+    except subprocess.TimeoutExpired:
+        raise RowFailed("qemu-aarch64 took over 1800 s")
+    finally:
+        if reader.is_alive():   # a reader still waiting in open() if qemu never opened the log
+            with open(fifo, "wb"):
+                pass
+        reader.join()
+        os.remove(fifo)
+    if p.returncode != 0:
+        raise RowFailed(f"qemu-aarch64 failed: {p.stderr[-160:]}")
+    return counted[0]
 
 
 class Bench:
@@ -224,10 +266,46 @@ class Bench:
             return f"n/a: {e}"
         return int(totals.group(1)) if totals else "n/a: no totals in callgrind's output"
 
-    def compile_stats(self, c_file, flags):
+    def neon_row(self, model, meta):
+        """The NEON target, which this machine cannot time: cross-compiled
+        (its compile cost), its output checked against PyTorch under
+        qemu-aarch64, and the instructions one call executes in the model's
+        own functions, counted by qemu (-singlestep logs every instruction;
+        -dfilter keeps those in the model's address range).  Like callgrind's
+        count, a figure that does not move with the machine's load."""
+        tools = ["aarch64-linux-gnu-gcc", "aarch64-linux-gnu-nm", "qemu-aarch64"]
+        if not all(shutil.which(t) for t in tools):
+            log(f"bench: {model:8} cnnc neon (qemu): n/a: needs {', '.join(tools)}")
+            return
+        work = os.path.join(OUT, "gen", model, "neon")
+        os.makedirs(work, exist_ok=True)
+        c_file = os.path.join(work, f"{model}.c")
+        model_dir = os.path.join(OUT, "models", model)
+        try:
+            t0 = children_cpu_seconds()
+            run([self.cnnc, os.path.join(model_dir, "model.cnn"), "--target=neon", "-o", c_file], 300)
+            stats = self.compile_stats(c_file, [], cc="aarch64-linux-gnu-gcc")
+            stats.update(model=model, target="neon (qemu)", cnnc_s=children_cpu_seconds() - t0)
+            name, prefix = meta["name"], meta["name"].upper()
+            exe = os.path.join(work, "harness")
+            run(["aarch64-linux-gnu-gcc", "-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-static",
+                 "-I", SRC, "-I", work, "-I", os.path.join(ROOT, "runtime"), f'-DCNNC_HEADER="{model}.h"',
+                 f"-DINFER={name}_infer", f"-DIN_SIZE={prefix}_INPUT_SIZE", f"-DOUT_SIZE={prefix}_OUTPUT_SIZE",
+                 os.path.join(SRC, "harness.c"), stats.pop("object"), "-o", exe, "-lm"], 300)
+            output = os.path.join(work, "output.bin")
+            count = qemu_instructions(exe, name, [os.path.join(model_dir, "input.bin"), output, "once"])
+            err = self.error(model_dir, output)
+            stats["instructions"] = count if err <= 1e-4 else f"n/a: error {err:.1e} over 1e-4"
+        except RowFailed as e:
+            log(f"bench: {model:8} cnnc neon (qemu): n/a: {e}")
+            return
+        log(f"bench: {model:8} cnnc neon (qemu): {stats['instructions']} instructions, err {err:.1e}")
+        self.compile_rows.append(stats)
+
+    def compile_stats(self, c_file, flags, cc="gcc"):
         """gcc -O2 of the generated file: CPU seconds, peak RSS, object size."""
         obj = c_file[:-2] + ".o"
-        cmd = ["/usr/bin/time", "-v", "gcc", "-O2", "-std=c11"] + flags + \
+        cmd = ["/usr/bin/time", "-v", cc, "-O2", "-std=c11"] + flags + \
               ["-I", os.path.join(ROOT, "runtime"), "-c", c_file, "-o", obj]
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=self.args.compile_timeout)
@@ -283,6 +361,7 @@ class Bench:
         for target, (_, needs) in TARGETS.items():
             if all(n in flags for n in needs):
                 self.add_row(model, f"cnnc {target}", lambda t=target: self.cnnc_row(model, meta, t))
+        self.neon_row(model, meta)
         self.add_row(model, "oneDNN", lambda: self.best_of(
             [(a, lambda a=a: self.onednn_variant(model, a)) for a in ("direct", "auto")]))
         self.add_row(model, "ONNX Runtime", lambda: self.ort_row(model, meta))

@@ -148,5 +148,8 @@ def render(bench, cpu, elapsed):
             "Instructions per inference: one call of the model's `_infer`, counted by "
             "`valgrind --tool=callgrind`. Unlike the µs above they do not move with the machine's "
             "load, so they are the figure to compare between runs and commits (fewer is not always "
-            "faster: memory stalls do not show).", ""] + compile_table(bench.compile_rows)
+            "faster: memory stalls do not show). The `neon (qemu)` rows are cross-compiled "
+            "(aarch64-linux-gnu-gcc -O2) and not timed: their output is checked against PyTorch under "
+            "qemu-aarch64, and their count is the AArch64 instructions one call executes in the model's own "
+            "functions, counted by qemu.", ""] + compile_table(bench.compile_rows)
     return "\n".join(out) + "\n"
