@@ -284,8 +284,9 @@ class Bench:
         try:
             t0 = children_cpu_seconds()
             run([self.cnnc, os.path.join(model_dir, "model.cnn"), "--target=neon", "-o", c_file], 300)
+            gen_s = children_cpu_seconds() - t0
             stats = self.compile_stats(c_file, [], cc="aarch64-linux-gnu-gcc")
-            stats.update(model=model, target="neon (qemu)", cnnc_s=children_cpu_seconds() - t0)
+            stats.update(model=model, target="neon (qemu)", cnnc_s=gen_s)
             name, prefix = meta["name"], meta["name"].upper()
             exe = os.path.join(work, "harness")
             run(["aarch64-linux-gnu-gcc", "-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-static",
