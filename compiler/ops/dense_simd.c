@@ -3,19 +3,29 @@
  * y = x W + b with W [in][out].  The outputs are cut into sub-blocks of NB
  * vectors; for each sub-block the kernel walks the inputs, broadcasts x[i]
  * and multiplies it into the NB weight vectors of row i.  The inputs are
- * read in four quarters (four streams through the weights) into two
- * accumulator sets, so 2*NB independent fma chains hide the fma latency;
- * the sets are added at the end, then bias and activation, and
- * a last vector of fewer than L outputs is stored with the exact tail
- * helpers.  A dense layer reads each weight once, so it is bound by memory
- * bandwidth: what matters is that the weights stream contiguously, which the
- * compile-time packing ensures — blocks of BW outputs, each [in][BW], with
- * BW = NB*L for a fixed target and 16 (a multiple of every lane count) for
- * `auto`, whose body is emitted once per lane count under #if.
+ * read in four quarters (four streams through the weights); up to 4 vectors
+ * the quarters go to two accumulator sets, so 2*NB independent fma chains
+ * hide the fma latency, and from 5 vectors on to one set (NB chains are
+ * enough, and two sets would not fit 16 registers).  The sets are added at
+ * the end, then bias and activation, and a last vector of fewer than L
+ * outputs is stored with the exact tail helpers.  A dense layer reads each
+ * weight once, so it is bound by memory bandwidth: what matters is that the
+ * weights stream contiguously, which the compile-time packing ensures —
+ * blocks of BW outputs, each [in][BW], with BW = NB*L: a sub-block reads
+ * whole rows of one block.  NB is 8 on AVX2 and NEON, 4 on AVX-512 (a
+ * 64-wide row) and SSE.
+ *
+ * `auto`, whose body is emitted once per lane count under #if, packs once
+ * for every path: BW = 64 (AVX-512's 4 vectors; fewer for narrow layers):
+ * AVX-512 and AVX2 read whole rows, the 4-lane path (SSE or NEON) quarters.  A
+ * 16-wide packing read by AVX-512's 4 vectors made 16 streams at once and
+ * ran 2.3x slower (docs/decisions/simd.md).
  */
 #include "simd.h"
 
 #include <string.h>
+
+#define AUTO_BLOCK_WIDTH 64
 
 typedef struct DenseTile {
     int lanes;   /* L */
@@ -23,19 +33,32 @@ typedef struct DenseTile {
     int bw;      /* packed block width in outputs */
 } DenseTile;
 
-static DenseTile dense_tile(const IrOp *op, int lanes, bool auto_bw) {
+static int min_int(int a, int b) { return a < b ? a : b; }
+
+/* `auto`'s one packing: 64 outputs, or the outputs rounded up to 16 (a
+ * multiple of every lane count) when there are fewer. */
+static int auto_block_width(const IrOp *op) {
+    return min_int(AUTO_BLOCK_WIDTH, (op->out_shape.c + 15) / 16 * 16);
+}
+
+/* Vectors per sub-block: 8 in one set with fma on 8 or 4 lanes (AVX2, NEON:
+ * 8 accumulators and the broadcast fit 16 registers), else 4 in two sets
+ * (AVX-512's 4 are a 64-wide row; SSE's multiply-add needs temporaries, and
+ * 8 vectors were 10% slower there). */
+static int most_vectors(int lanes, bool fma) { return fma && (lanes == 8 || lanes == 4) ? 8 : 4; }
+
+static DenseTile dense_tile(const IrOp *op, int lanes, bool fma, bool auto_bw) {
     DenseTile t = {.lanes = lanes};
     int nvec = (op->out_shape.c + lanes - 1) / lanes;
-    t.nb = nvec < 4 ? nvec : 4;
-    t.bw = auto_bw ? 16 : t.nb * lanes;
-    if (auto_bw && t.nb * lanes > 16 && lanes < 16)
-        t.nb = 16 / lanes;   /* a sub-block must not straddle a packing block */
+    t.nb = min_int(nvec, most_vectors(lanes, fma));
+    t.bw = auto_bw ? auto_block_width(op) : t.nb * lanes;
+    t.nb = min_int(t.nb, t.bw / lanes);   /* a sub-block never straddles a block */
     return t;
 }
 
 static DenseTile packing_tile(const IrOp *op) {
     const Target *t = simd_kernel_target(op);
-    return t->lanes ? dense_tile(op, t->lanes, false) : dense_tile(op, 16, true);
+    return t->lanes ? dense_tile(op, t->lanes, t->fma, false) : dense_tile(op, 16, true, true);
 }
 
 static void dense_simd_pack(IrOp *op) {
@@ -78,18 +101,22 @@ static void emit_row_step(Emitter *e, const IrOp *op, const DenseTile *t, int nb
 /* The input rows are read as four streams, the quarters of the packed
  * weights, which a memory-bound layer reads faster than one or two (flowers
  * fc1, 16 MB of weights, on a Zen 3 core: one stream -> two 20-40% less time,
- * two -> four another 15-30%, docs/decisions/simd.md).  Two accumulator sets
- * (a: quarters 1 and 3, b: 2 and 4) hide the fma latency; the rows left over
- * when 4 does not divide the inputs come last. */
+ * two -> four another 15-30%, docs/decisions/simd.md).  Up to 4 vectors two
+ * accumulator sets (a: quarters 1 and 3, b: 2 and 4) hide the fma latency;
+ * more vectors are chains enough in one set.  The rows left over when 4 does
+ * not divide the inputs come last. */
 #define STREAMS 4
+#define MOST_VECTORS_WITH_TWO_SETS 4
 
-static char stream_set(int s) { return s % 2 ? 'b' : 'a'; }
+static bool two_sets(int nb) { return nb <= MOST_VECTORS_WITH_TWO_SETS; }
+
+static char stream_set(int nb, int s) { return two_sets(nb) && s % 2 ? 'b' : 'a'; }
 
 /* The rows after the four quarters, each with a constant index. */
 static void emit_rows_left_over(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
     int n = op->in_shape.c;
     for (int i = n / STREAMS * STREAMS; i < n; i++)
-        emit_row_step(e, op, t, nb, stream_set(i), arena_printf("%d", i));
+        emit_row_step(e, op, t, nb, stream_set(nb, i), arena_printf("%d", i));
 }
 
 /* --unroll=full: every input row with a constant index. */
@@ -97,7 +124,7 @@ static void emit_rows_unrolled(Emitter *e, const IrOp *op, const DenseTile *t, i
     int quarter = op->in_shape.c / STREAMS;
     for (int i = 0; i < quarter; i++)
         for (int s = 0; s < STREAMS; s++)
-            emit_row_step(e, op, t, nb, stream_set(s), arena_printf("%d", s * quarter + i));
+            emit_row_step(e, op, t, nb, stream_set(nb, s), arena_printf("%d", s * quarter + i));
     emit_rows_left_over(e, op, t, nb);
 }
 
@@ -106,15 +133,19 @@ static void emit_rows_rolled(Emitter *e, const IrOp *op, const DenseTile *t, int
     if (quarter) {
         emit(e, "for (int i = 0; i < %d; i++) {\n", quarter);
         for (int s = 0; s < STREAMS; s++)
-            emit_row_step(e, op, t, nb, stream_set(s), s ? arena_printf("i + %d", s * quarter) : "i");
+            emit_row_step(e, op, t, nb, stream_set(nb, s), s ? arena_printf("i + %d", s * quarter) : "i");
         emit(e, "}\n");
     }
     emit_rows_left_over(e, op, t, nb);
 }
 
 static void emit_sub_block_reduction(Emitter *e, const IrOp *op, const DenseTile *t, int nb) {
-    for (int v = 0; v < nb; v++)
-        emit(e, "cnnc_v a%d = cnnc_vzero(), b%d = cnnc_vzero();\n", v, v);
+    for (int v = 0; v < nb; v++) {
+        if (two_sets(nb))
+            emit(e, "cnnc_v a%d = cnnc_vzero(), b%d = cnnc_vzero();\n", v, v);
+        else
+            emit(e, "cnnc_v a%d = cnnc_vzero();\n", v);
+    }
     emit(e, "cnnc_v x;\n");
     if (op->unroll == UNROLL_FULL && op->in_shape.c <= SIMD_FULL_UNROLL_MAX_STEPS)
         emit_rows_unrolled(e, op, t, nb);
@@ -125,7 +156,7 @@ static void emit_sub_block_reduction(Emitter *e, const IrOp *op, const DenseTile
 static void emit_sub_block_store(Emitter *e, const IrOp *op, int nb, int tail, int lanes) {
     for (int v = 0; v < nb; v++) {
         bool is_tail = tail && v == nb - 1;
-        const char *sum = arena_printf("cnnc_vadd(a%d, b%d)", v, v);
+        const char *sum = two_sets(nb) ? arena_printf("cnnc_vadd(a%d, b%d)", v, v) : arena_printf("a%d", v);
         if (op->bias.count && is_tail)
             sum = arena_printf("cnnc_vadd(%s, cnnc_vload_tail(%s + f0 + %d, %d))", sum, ir_array_symbol(op, 1),
                                v * lanes, tail);
@@ -158,7 +189,7 @@ static void dense_simd_emit_body(Emitter *e, const IrOp *op) {
         return;
     }
     for (int i = 0; i < SIMD_AUTO_PATHS; i++) {
-        DenseTile t = dense_tile(op, simd_auto_paths[i].lanes, true);
+        DenseTile t = dense_tile(op, simd_auto_paths[i].lanes, simd_auto_paths[i].fma, true);
         simd_emit_auto_branch(e, i);
         emit_dense_for_tile(e, op, &t);
     }
