@@ -668,3 +668,23 @@ Test(layout, dense_sub_blocks_read_whole_rows_of_one_block) {
         run(arena_printf("rm -rf %s", dir));
     }
 }
+
+/* Every Winograd block reads all of U.  A U larger than the scratch budget
+ * comes from L3 once per block, so the block grows to hold every tile row
+ * (conv_winograd.c: wino_plan).  This layer's U is 2.4 MB: under the plain
+ * budget it was 2 blocks of 3 and 1 tile rows; ResNet's 14x14x256 layer
+ * went 796 -> 496 us with the same change. */
+Test(layout, winograd_reads_a_large_u_once) {
+    Model *m = checked_model(arena_printf("model t\ninput 14x14x128\n"
+                                          "c: conv2d filters=128 kernel=3 padding=1 weights=%s bias=%s\n",
+                                          R(9 * 128 * 128), R(128)));
+    const char *fma_targets[] = {"avx2", "avx512", "neon"};
+    for (int i = 0; i < 3; i++) {
+        char *dir = tmpdir_new("layout");
+        write_target_model(m, fma_targets[i], dir);
+        size_t len;
+        const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+        cr_assert(strstr(c, "/* Winograd F(4x4,3x3): 4x4 tiles in blocks of 4 rows;"), "%s", fma_targets[i]);
+        run(arena_printf("rm -rf %s", dir));
+    }
+}

@@ -125,7 +125,11 @@ typedef struct Wino {
 /* Scratch for a block (V and M) is kept under 512 KB so it stays in L2 (of
  * the Xeon here and of Zen 5).  Budgets from 96 KB to 1.5 MB measured within
  * noise on the policy layer, flowers conv2/conv3 lost 5-10% at 1.5 MB; at
- * 512 KB a 19x19x64 layer is one block, so its code is emitted once. */
+ * 512 KB a 19x19x64 layer is one block, so its code is emitted once.
+ * Every block reads all of U: a U larger than the budget comes from L3 once
+ * per block, so such a layer's budget is U's size, and a block's scratch
+ * spilling out of L2 costs at most one more pass over U (ResNet's 14x14x256
+ * layer, 9.4 MB of U: 4 blocks -> 1, 796 -> 496 us on a Zen 5 core). */
 #define BLOCK_BUDGET_FLOATS (128 * 1024)
 
 static int round_up(int n, int to) { return (n + to - 1) / to * to; }
@@ -153,8 +157,10 @@ static WinoPlan wino_plan(const IrOp *op, const WinoVariant *v) {
     WinoPlan p = {.v = v, .th = (conv_rows(op) + m - 1) / m, .tw = (conv_cols(op) + m - 1) / m,
                   .cs = round_up(op->in_shape.c, PAD_TO), .fs = round_up(op->out_shape.c, PAD_TO)};
     long long row_floats = (long long)points(v) * p.tw * (p.cs + p.fs);
-    int rows = (int)(BLOCK_BUDGET_FLOATS / row_floats);
-    p.block_rows = rows < 1 ? 1 : rows > p.th ? p.th : rows;
+    long long u_floats = (long long)points(v) * p.cs * p.fs;
+    long long budget = u_floats > BLOCK_BUDGET_FLOATS ? u_floats : BLOCK_BUDGET_FLOATS;
+    long long rows = budget / row_floats;
+    p.block_rows = rows < 1 ? 1 : rows > p.th ? p.th : (int)rows;
     int last = (p.th - 1) * m, last_col = (p.tw - 1) * m;   /* first row/col of the last tiles */
     p.in_rows = min_int(v->alpha, op->in_shape.h - last);
     p.in_cols = min_int(v->alpha, op->in_shape.w - last_col);
