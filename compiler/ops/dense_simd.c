@@ -44,7 +44,7 @@ static int auto_block_width(const IrOp *op) {
 /* Vectors per sub-block: 8 in one set with fma on 8 or 4 lanes (AVX2, NEON:
  * 8 accumulators and the broadcast fit 16 registers), else 4 in two sets
  * (AVX-512's 4 are a 64-wide row; SSE's multiply-add needs temporaries, and
- * 8 vectors were 10% slower there). */
+ * 8 vectors were no faster there, within the machine's noise). */
 static int most_vectors(int lanes, bool fma) { return fma && (lanes == 8 || lanes == 4) ? 8 : 4; }
 
 static DenseTile dense_tile(const IrOp *op, int lanes, bool fma, bool auto_bw) {
