@@ -127,6 +127,7 @@ Test(layout, policy_like_keeps_only_the_input_pad) {
 }
 
 static void write_target_model(const Model *m, const char *target, const char *dir);
+static const char *generated_c(const Model *m, const char *target);
 
 /* c2 and c3 (same shapes and kernel, both writing a frame) share one
  * function, each passing its own arrays; c4 (no frame) keeps its own code
@@ -170,10 +171,7 @@ Test(layout, first_layer_rows_broadcast_each_input_once) {
     Model *m = checked_model(flowers_like());
     const char *fma_targets[] = {"avx2", "avx512", "neon"};
     for (int i = 0; i < 3; i++) {
-        char *dir = tmpdir_new("layout");
-        write_target_model(m, fma_targets[i], dir);
-        size_t len;
-        const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+        const char *c = generated_c(m, fma_targets[i]);
         const char *conv1 = strstr(c, "static CNNC_NOINLINE void t_c1_conv3x3");
         cr_assert_not_null(conv1, "%s", fma_targets[i]);
         const char *conv1_end = strstr(conv1, "\n}\n");
@@ -185,7 +183,6 @@ Test(layout, first_layer_rows_broadcast_each_input_once) {
             rows++;
         }
         cr_assert_gt(rows, 0, "%s: no ky loop in c1", fma_targets[i]);
-        run(arena_printf("rm -rf %s", dir));
     }
 }
 
@@ -237,6 +234,18 @@ static void write_target_model(const Model *m, const char *target, const char *d
     EmitOptions opts = {.target = target_by_name(target), .header_name = "model.h",
                         .source_name = "tests/model.cnn"};
     write_model(lower_and_plan(m, target), &opts, dir);
+}
+
+/* The C that cnnc writes for the model and target (written in a scratch
+ * directory, read back, the directory removed). */
+static const char *generated_c(const Model *m, const char *target) {
+    char *dir = tmpdir_new("layout");
+    write_target_model(m, target, dir);
+    size_t len;
+    const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+    cr_assert_not_null(c, "%s", target);
+    run(arena_printf("rm -rf %s", dir));
+    return c;
 }
 
 /* Builds and runs the model for one toolchain; compares with want. */
@@ -655,17 +664,13 @@ Test(layout, dense_sub_blocks_read_whole_rows_of_one_block) {
         {"auto", "8 vectors of 8 outputs at a time; weights in blocks of 64"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char *dir = tmpdir_new("layout");
-        write_target_model(m, cases[i].target, dir);
-        size_t len;
-        const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+        const char *c = generated_c(m, cases[i].target);
         const char *fc = strstr(c, "static CNNC_NOINLINE void t_fc_dense");
         cr_assert_not_null(fc, "%s", cases[i].target);
         const char *end = strstr(fc, "\n}\n");
         cr_assert(strstr(fc, cases[i].tile) && strstr(fc, cases[i].tile) < end, "%s: %s", cases[i].target,
                   cases[i].tile);
         cr_assert_gt(assert_dense_reads_one_block(fc, end, cases[i].target), 0, "%s", cases[i].target);
-        run(arena_printf("rm -rf %s", dir));
     }
 }
 
@@ -679,12 +684,7 @@ Test(layout, winograd_reads_a_large_u_once) {
                                           "c: conv2d filters=128 kernel=3 padding=1 weights=%s bias=%s\n",
                                           R(9 * 128 * 128), R(128)));
     const char *fma_targets[] = {"avx2", "avx512", "neon"};
-    for (int i = 0; i < 3; i++) {
-        char *dir = tmpdir_new("layout");
-        write_target_model(m, fma_targets[i], dir);
-        size_t len;
-        const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
-        cr_assert(strstr(c, "/* Winograd F(4x4,3x3): 4x4 tiles in blocks of 4 rows;"), "%s", fma_targets[i]);
-        run(arena_printf("rm -rf %s", dir));
-    }
+    const char *one_block = "/* Winograd F(4x4,3x3): 4x4 tiles in blocks of 4 rows;";
+    for (int i = 0; i < 3; i++)
+        cr_assert(strstr(generated_c(m, fma_targets[i]), one_block), "%s", fma_targets[i]);
 }
