@@ -135,16 +135,11 @@ static const char *generated_c(const Model *m, const char *target);
 Test(layout, identical_layers_share_their_code) {
     Model *m = checked_model(policy_like());
     for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
-        char *dir = tmpdir_new("layout");
-        write_target_model(m, targets[i], dir);
-        size_t len;
-        const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
-        cr_assert_not_null(c);
+        const char *c = generated_c(m, targets[i]);
         cr_assert(strstr(c, "/* The code of c2 c3: the same kernel on the same shapes"), "%s", targets[i]);
         cr_assert_eq(count_of(c, "_code("), 3, "%s: the shared function and two calls", targets[i]);
         cr_assert(strstr(c, "_code(in, frame, "), "%s", targets[i]);
         cr_assert(strstr(c, "t_c3_weight"), "%s", targets[i]);
-        run(arena_printf("rm -rf %s", dir));
     }
 }
 
@@ -322,16 +317,10 @@ static Model *lenet_c1_model(void) {
 }
 
 Test(layout, pooled_first_layer_tiles_on_avx2) {
-    Model *m = pooled_rgb_model(), *one = pooled_gray_model();
-    char *dir = tmpdir_new("layout");
-    write_target_model(m, "avx2", dir);
-    size_t len;
-    const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+    const char *c = generated_c(pooled_rgb_model(), "avx2");
     cr_expect(strstr(c, "/* tile: 2 rows x 6 pixels x 1 vectors of 8 channels, 2x2 pool at store"), "%.3000s", c);
-    write_target_model(one, "avx2", dir);
-    c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+    c = generated_c(pooled_gray_model(), "avx2");
     cr_expect(strstr(c, "/* tile: 2 rows x 2 pixels x 2 vectors of 8 channels, 2x2 pool at store"), "%.3000s", c);
-    run(arena_printf("rm -rf %s", dir));
 }
 
 /* A pooled tile's second row loads, at kernel row ky, what its first row
@@ -341,28 +330,24 @@ Test(layout, pooled_first_layer_tiles_on_avx2) {
  * LeNet c1's pixel tile: 12 + 5).  Those loops read their input row through
  * cnnc_opaque_row; MNIST's one-channel tile (8 + 4 on AVX2, 16 + 6 on
  * AVX-512) and one-row tiles keep the plain pointer.  simd_opaque_row. */
-static int opaque_rows(const Model *m, const char *target, const char *dir) {
-    write_target_model(m, target, dir);
-    size_t len;
-    const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+static int opaque_rows(const Model *m, const char *target) {
+    const char *c = generated_c(m, target);
     cr_expect_gt(count_of(c, "for (int ky = 0; ky < "), 0, "%s: %.3000s", target, c);
     return count_of(c, "const float *xk = cnnc_opaque_row(x0 + ky * ");
 }
 
 Test(layout, ky_row_hidden_where_carried_loads_spill) {
-    char *dir = tmpdir_new("layout");
     Model *rgb = pooled_rgb_model(), *gray = pooled_gray_model();
     Model *unpooled = checked_model(arena_printf(
         "model t\ninput 24x24x3\nc1: conv2d filters=16 kernel=3 activation=relu weights=%s bias=%s\n", R(432), R(16)));
-    cr_expect_gt(opaque_rows(rgb, "avx2", dir), 0);
-    size_t len;   /* all three weight columns in registers */
-    cr_expect(strstr(read_whole_file(arena_printf("%s/model.c", dir), &len), "const cnnc_v w2_0 = cnnc_vload("));
-    cr_expect_gt(opaque_rows(rgb, "avx512", dir), 0);
-    cr_expect_gt(opaque_rows(lenet_c1_model(), "avx2", dir), 0);
-    cr_expect_eq(opaque_rows(gray, "avx2", dir), 0);
-    cr_expect_eq(opaque_rows(gray, "avx512", dir), 0);
-    cr_expect_eq(opaque_rows(unpooled, "avx2", dir), 0);
-    run(arena_printf("rm -rf %s", dir));
+    cr_expect_gt(opaque_rows(rgb, "avx2"), 0);
+    /* all three weight columns in registers */
+    cr_expect(strstr(generated_c(rgb, "avx2"), "const cnnc_v w2_0 = cnnc_vload("));
+    cr_expect_gt(opaque_rows(rgb, "avx512"), 0);
+    cr_expect_gt(opaque_rows(lenet_c1_model(), "avx2"), 0);
+    cr_expect_eq(opaque_rows(gray, "avx2"), 0);
+    cr_expect_eq(opaque_rows(gray, "avx512"), 0);
+    cr_expect_eq(opaque_rows(unpooled, "avx2"), 0);
 }
 
 /* One function's instructions from objdump: address, backward-jump target
@@ -603,19 +588,15 @@ Test(layout, max_pool_activates_once_per_pooled_output) {
         {16, "sigmoid", "cnnc_vsigmoid(cnnc_vadd(cnnc_vmaxnan(", "cnnc_vmaxnan(cnnc_vsigmoid("},
         {3, "leaky_relu alpha=-0.5", "cnnc_vmaxnan(cnnc_vleaky_relu(", "cnnc_vleaky_relu(cnnc_vmaxnan("},
     };
-    char *dir = tmpdir_new("layout");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int cin = cases[i].cin;
-        write_target_model(checked_model(arena_printf("model t\ninput 26x26x%d\nc1: conv2d filters=16 kernel=3 "
-                                                      "activation=%s weights=%s bias=%s\nmaxpool\n",
-                                                      cin, cases[i].act, R(9 * cin * 16), R(16))),
-                           "avx2", dir);
-        size_t len;
-        const char *c = read_whole_file(arena_printf("%s/model.c", dir), &len);
+        const char *c = generated_c(checked_model(arena_printf("model t\ninput 26x26x%d\nc1: conv2d filters=16 "
+                                                               "kernel=3 activation=%s weights=%s bias=%s\nmaxpool\n",
+                                                               cin, cases[i].act, R(9 * cin * 16), R(16))),
+                                    "avx2");
         cr_expect(strstr(c, cases[i].want), "case %zu: no %s", i, cases[i].want);
         cr_expect_null(strstr(c, cases[i].unwanted), "case %zu: %s", i, cases[i].unwanted);
     }
-    run(arena_printf("rm -rf %s", dir));
 }
 
 /* Checks one dense body: every sub-block reads whole rows of one packed
